@@ -1,0 +1,31 @@
+"""Typer application and the commands shared by every task."""
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from rich.logging import RichHandler
+
+from . import evaluate, info, ocr, train
+
+app = typer.Typer(name="recognize", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Train, run and export CNN + BiRNN + CTC recognizers for text lines, speech and scores.")
+
+
+@app.callback()
+def _setup(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages.")) -> None:
+    from rich.console import Console
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
+                        handlers=[RichHandler(console=Console(file=sys.stderr), show_path=False,
+                                              show_time=False, markup=False)])
+
+
+app.command("train")(train.train_cmd)
+app.command("ocr")(ocr.ocr_cmd)
+app.command("eval")(evaluate.eval_cmd)
+app.command("info")(info.info_cmd)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,45 @@
+"""Helpers shared by the commands: model lookup, device/threads, usage errors."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+EXPORTS = Path(__file__).resolve().parents[2] / "exports"
+DEFAULT_MODELS = {"ocr": "ocr-en.safetensors"}
+
+
+def usage_error(message: str) -> typer.Exit:
+    print(f"recognize: usage error: {message}", file=sys.stderr)
+    return typer.Exit(2)
+
+
+def default_model(task: str) -> Path:
+    root = Path(os.environ.get("RECOGNIZE_MODELS", EXPORTS))
+    return root / DEFAULT_MODELS[task]
+
+
+def load(model: Path | None, task: str, device: str = "cpu", threads: int = 0):
+    """Load ``model`` (or the task's shipped default) or exit 2 with the reason."""
+    import torch
+
+    from ..core.modelfile import ModelFileError, load_model
+    from ..core.train import pick_device
+    if threads:
+        torch.set_num_threads(threads)
+    path = model or default_model(task)
+    try:
+        dev = pick_device(device)
+        m = load_model(path, dev)
+    except (ModelFileError, RuntimeError) as e:
+        raise usage_error(str(e)) from None
+    if m.task != task:
+        raise usage_error(f"{path}: is a {m.task} model, not an {task} model")
+    return m
+
+
+DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
+THREADS = typer.Option(0, "--threads", help="CPU threads for torch (0 = all cores).")
+BATCH = typer.Option(16, "--batch-size", "-b", help="Inputs per batch.")

@@ -1,0 +1,73 @@
+"""``recognize eval -m MODEL DATA_DIR...``: error rates on ground-truth folders."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from .common import BATCH, DEVICE, THREADS, load, usage_error
+
+
+def eval_cmd(
+    data: list[Path] = typer.Argument(..., help="Folders of name.png + name.gt.txt pairs."),
+    model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the shipped model)."),
+    normalize: list[str] = typer.Option(["exact", "quotes", "nocase"], "--normalize", "-n",
+                                        help="Text normalisations to score with: exact, quotes, nocase."),
+    errors: int = typer.Option(0, "--errors", help="Print the N worst lines of each set."),
+    as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
+    device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS,
+) -> None:
+    """Character/word/sequence error rates of a model on labelled line folders."""
+    import time
+
+    from ..core.metrics import edits, error_rates
+    from ..ocr.dataset import find_pairs
+    from ..ocr.image import ImageInputError
+    from ..ocr.predict import prepare, recognize
+    from ..ocr.textnorm import NORMALIZERS
+    bad = [n for n in normalize if n not in NORMALIZERS]
+    if bad:
+        raise usage_error(f"unknown normalisation {bad[0]!r} (choose from {', '.join(NORMALIZERS)})")
+    m = load(model, "ocr", device, threads)
+    height = int(m.preprocess["height"])
+    report, code = [], 0
+    for folder in data:
+        try:
+            pairs = find_pairs(folder)
+        except FileNotFoundError as e:
+            print(f"recognize: error: {e}", file=sys.stderr)
+            code = 1
+            continue
+        prepared, refs = [], []
+        for img, text in pairs:
+            try:
+                prepared.append(prepare(img, height))
+                refs.append(text)
+            except ImageInputError as e:
+                print(f"recognize: error: {img}: {e}", file=sys.stderr)
+                code = 1
+        t0 = time.perf_counter()
+        hyps = [r.text for r in recognize(m, prepared, batch_size)]
+        secs = time.perf_counter() - t0
+        entry = {"data": str(folder), "lines": len(refs), "seconds": round(secs, 3),
+                 "lines_per_s": round(len(refs) / max(secs, 1e-9), 1)}
+        for n in normalize:
+            f = NORMALIZERS[n]
+            entry[n] = error_rates([f(r) for r in refs], [f(h) for h in hyps]).to_dict()
+        if errors:
+            f = NORMALIZERS[normalize[0]]
+            worst = sorted(zip(refs, hyps, (p.source for p in prepared)), key=lambda t: -edits(f(t[0]), f(t[1])))
+            entry["worst"] = [{"source": s, "ref": r, "hyp": h} for r, h, s in worst[:errors]]
+        report.append(entry)
+    if as_json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        for e in report:
+            rates = "  ".join(f"{n}: CER {100 * e[n]['cer']:.2f}% WER {100 * e[n]['wer']:.2f}% "
+                              f"SeqER {100 * e[n]['seq']:.1f}%" for n in normalize)
+            print(f"{e['data']}  {e['lines']} lines  {rates}  ({e['lines_per_s']} lines/s)")
+            for w in e.get("worst", []):
+                print(f"  {w['source']}\n    ref: {w['ref']}\n    hyp: {w['hyp']}")
+    raise typer.Exit(code)

@@ -1,0 +1,58 @@
+"""Greedy CTC decoding with per-token frame spans and confidences."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .vocab import Vocabulary
+
+
+@dataclass
+class Token:
+    """A decoded token: frames ``[start, end)`` of the CTC output where it was emitted."""
+
+    id: int
+    text: str
+    start: int
+    end: int
+    confidence: float  # mean posterior of the token over its frames
+
+
+@dataclass
+class Hypothesis:
+    text: str
+    tokens: list[Token] = field(default_factory=list)
+    frames: int = 0  # number of valid output frames
+
+    @property
+    def confidence(self) -> float:
+        return float(np.mean([t.confidence for t in self.tokens])) if self.tokens else 1.0
+
+
+def greedy_decode(log_probs: Tensor, lengths: Tensor, vocab: Vocabulary) -> list[Hypothesis]:
+    """Best-path decoding. log_probs: ``[N, T, V]`` (log-softmax), lengths: ``[N]`` valid frames."""
+    probs, best = log_probs.detach().float().exp().max(-1)
+    probs, best = probs.cpu().numpy(), best.cpu().numpy()
+    return [_collapse(best[i, :n], probs[i, :n], vocab) for i, n in enumerate(lengths.tolist())]
+
+
+def _collapse(best: np.ndarray, probs: np.ndarray, vocab: Vocabulary) -> Hypothesis:
+    tokens: list[Token] = []
+    n = len(best)
+    if n:
+        # boundaries of runs of equal ids
+        starts = np.flatnonzero(np.r_[True, best[1:] != best[:-1]])
+        ends = np.r_[starts[1:], n]
+        for s, e in zip(starts.tolist(), ends.tolist()):
+            i = int(best[s])
+            if i != 0:
+                tokens.append(Token(i, vocab.tokens[i], s, e, float(probs[s:e].mean())))
+    return Hypothesis(vocab.join([t.text for t in tokens]), tokens, n)
+
+
+def frame_posteriors(log_probs: Tensor) -> Tensor:
+    """Convenience: probabilities ``[N, T, V]`` as float32 on CPU."""
+    return torch.exp(log_probs.detach().float()).cpu()

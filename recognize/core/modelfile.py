@@ -1,0 +1,106 @@
+"""The model file: one ``.safetensors`` file with the weights and all metadata as JSON.
+
+It rebuilds the network with no other argument and never unpickles code: the header holds
+``recognize`` = JSON with the task, architecture, vocabulary, preprocessing, the resolved recipe,
+a summary of the training data and the measured metrics.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from .model import CTCModel, ModelConfig
+from .vocab import Vocabulary
+
+FORMAT = "recognize-model/1"
+
+
+class ModelFileError(Exception):
+    """A model file that cannot be read, with the reason."""
+
+
+@dataclass
+class LoadedModel:
+    net: CTCModel
+    vocab: Vocabulary
+    meta: dict
+    path: Path
+
+    @property
+    def task(self) -> str:
+        return self.meta["task"]
+
+    @property
+    def preprocess(self) -> dict:
+        return self.meta.get("preprocess", {})
+
+    def describe(self) -> dict:
+        """Short identity used in outputs (name, task, sha256 prefix)."""
+        return {"name": self.path.name, "task": self.task, "sha256": file_sha256(self.path)[:16]}
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_model(path: str | Path, net: CTCModel, vocab: Vocabulary, meta: dict, half: bool = False) -> Path:
+    """Write weights + metadata atomically. ``meta`` must hold ``task``; the rest is free-form JSON."""
+    if "task" not in meta:
+        raise ValueError("model metadata needs a 'task'")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = {**meta, "format": FORMAT, "model": net.cfg.to_dict(), "vocab": vocab.to_dict(),
+              "dtype": "float16" if half else "float32", "parameters": sum(p.numel() for p in net.parameters())}
+    state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
+             for k, v in net.state_dict().items()}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(state, str(tmp), metadata={"recognize": json.dumps(header, ensure_ascii=False)})
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return path
+
+
+def read_metadata(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            raw = (f.metadata() or {}).get("recognize")
+    except Exception as e:  # safetensors raises several types for a damaged header
+        raise ModelFileError(f"{path}: not a recognize model file ({e})") from None
+    if raw is None:
+        raise ModelFileError(f"{path}: safetensors file without recognize metadata")
+    meta = json.loads(raw)
+    if meta.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: unsupported model format {meta.get('format')!r} (expected {FORMAT})")
+    return meta
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
+    """Rebuild the network from the file alone, in eval mode and float32."""
+    path = Path(path)
+    meta = read_metadata(path)
+    vocab = Vocabulary.from_dict(meta["vocab"])
+    net = CTCModel(ModelConfig.from_dict(meta["model"]), len(vocab))
+    tensors = {}
+    with safe_open(str(path), framework="pt", device="cpu") as f:
+        for k in f.keys():
+            tensors[k] = f.get_tensor(k)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ModelFileError(f"{path}: weights do not match the architecture "
+                             f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+    return LoadedModel(net.to(device).eval(), vocab, meta, path)

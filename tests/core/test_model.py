@@ -1,0 +1,50 @@
+import pytest
+import torch
+
+from recognize.core.model import ConvBlock, CTCModel, FrontendConfig, ModelConfig, RNNConfig
+
+
+def make(cell="lstm", layer_norm=False):
+    cfg = ModelConfig(FrontendConfig(height=16, blocks=[ConvBlock(4, pool=(2, 2)), ConvBlock(8, pool=(2, 1)),
+                                                        ConvBlock(8, pool=(1, 2))]),
+                      RNNConfig(cell=cell, layers=2, hidden=12, dropout=0.1, layer_norm=layer_norm))
+    torch.manual_seed(0)
+    return CTCModel(cfg, 7).eval()
+
+
+@pytest.mark.parametrize("width", [4, 5, 17, 64, 101])
+def test_output_length_matches_forward(width):
+    net = make()
+    lp, lens = net(torch.rand(1, 1, 16, width), torch.tensor([width]))
+    assert lens.item() == width // 4 == net.output_lengths(torch.tensor([width])).item()
+    assert lp.shape == (1, width // 4, 7)
+    assert torch.allclose(lp.exp().sum(-1), torch.ones(1, width // 4), atol=1e-5)
+
+
+@pytest.mark.parametrize("cell,layer_norm", [("lstm", False), ("gru", True)])
+def test_output_does_not_change_when_batched_with_longer_neighbours(cell, layer_norm):
+    net = make(cell, layer_norm)
+    short = torch.rand(1, 16, 37)
+    long = torch.rand(1, 16, 120)
+    alone, alone_len = net(short[None], torch.tensor([37]))
+    batch = torch.zeros(2, 1, 16, 120)
+    batch[0, :, :, :37] = short
+    batch[1] = long
+    batch[0, :, :, 37:] = 5.0  # garbage in the padding must not leak either
+    together, lens = net(batch, torch.tensor([37, 120]))
+    n = alone_len.item()
+    assert lens[0].item() == n
+    torch.testing.assert_close(together[0, :n], alone[0], atol=1e-5, rtol=1e-5)
+
+
+def test_unknown_cell_is_rejected():
+    with pytest.raises(ValueError, match="lstm or gru"):
+        CTCModel(ModelConfig(rnn=RNNConfig(cell="rnn")), 5)
+
+
+def test_resize_head_keeps_existing_rows():
+    net = make()
+    w = net.head.weight.detach().clone()
+    net.resize_head(10)
+    assert net.head.out_features == 10
+    torch.testing.assert_close(net.head.weight[:7], w)

@@ -1,0 +1,34 @@
+"""Small fixtures rendered at test time (no ../shared, no downloads)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+WORDS = ["the", "cat", "sat", "on", "a", "mat", "dog", "ran", "far", "away", "big", "red", "box"]
+
+
+def render_line(text: str, size: int = 28, pad: int = 6) -> Image.Image:
+    font = ImageFont.truetype(FONT, size)
+    left, top, right, bottom = font.getbbox(text or " ")
+    im = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 255)
+    ImageDraw.Draw(im).text((pad - left, pad - top), text, font=font, fill=0)
+    return im
+
+
+def write_lines(folder: Path, texts: list[str], size: int = 28) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, t in enumerate(texts):
+        p = folder / f"line{i:03d}.png"
+        render_line(t, size).save(p)
+        (folder / f"line{i:03d}.gt.txt").write_text(t + "\n", encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+def sentences(n: int, seed: int = 0) -> list[str]:
+    import random
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4))) for _ in range(n)]

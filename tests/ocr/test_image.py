@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from recognize.ocr.image import ImageInputError, check_size, normalize, read_gray
+
+from helpers import render_line
+
+
+@pytest.fixture
+def line():
+    return render_line("Hello, world", 24)
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "P", "RGB", "RGBA", "LA", "I;16", "I", "CMYK"])
+def test_every_common_mode_reads_as_dark_ink_on_light_paper(tmp_path, line, mode):
+    if mode == "I;16":
+        im = Image.fromarray((np.asarray(line, dtype=np.uint16) * 257).astype(np.uint16))
+    elif mode == "1":
+        im = line.convert("1", dither=Image.Dither.NONE)
+    elif mode == "I":
+        im = line.convert("I")
+    else:
+        im = line.convert(mode)
+    suffix = ".tif" if mode in ("CMYK", "I") else ".png"
+    path = tmp_path / f"x{suffix}"
+    im.save(path)
+    g = read_gray(path)
+    assert g.shape == (line.height, line.width)
+    ref = np.asarray(im.convert("L")) if mode == "1" else np.asarray(line)
+    assert np.mean(np.abs(g.astype(int) - ref.astype(int)) < 40) > 0.97
+
+
+def test_transparent_png_is_composited_on_white(tmp_path, line):
+    rgba = Image.new("RGBA", line.size, (0, 0, 0, 0))
+    rgba.putalpha(Image.eval(line, lambda v: 255 - v))  # black ink, transparent paper
+    rgba.save(tmp_path / "t.png")
+    g = read_gray(tmp_path / "t.png")
+    assert g.max() == 255 and g.min() < 50
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".bmp", ".webp", ".tiff", ".gif"])
+def test_other_formats(tmp_path, line, suffix):
+    line.save(tmp_path / f"x{suffix}")
+    assert read_gray(tmp_path / f"x{suffix}").shape == (line.height, line.width)
+
+
+def test_normalize_scales_to_height_and_maps_ink_to_one(line):
+    a = normalize(np.asarray(line), 32)
+    assert a.shape[0] == 32 and abs(a.shape[1] - round(line.width * 32 / line.height)) <= 1
+    assert a.dtype == np.float32 and a.max() == pytest.approx(1.0) and np.median(a) < 0.1
+
+
+def test_light_on_dark_is_inverted(line):
+    a = normalize(255 - np.asarray(line), 32)
+    b = normalize(np.asarray(line), 32)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+@pytest.mark.parametrize("content,reason", [(b"", "empty file"), (b"hello, I am text\n", "not an image"),
+                                            (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "cannot decode")])
+def test_bad_files_give_a_reason(tmp_path, content, reason):
+    p = tmp_path / "bad.png"
+    p.write_bytes(content)
+    with pytest.raises(ImageInputError, match=reason):
+        read_gray(p)
+
+
+def test_size_limits():
+    with pytest.raises(ImageInputError, match="too small"):
+        check_size(np.zeros((1, 1), np.uint8), 32)
+    with pytest.raises(ImageInputError, match="too long"):
+        check_size(np.zeros((32, 20000), np.uint8), 32)
+    check_size(np.zeros((40, 2000), np.uint8), 32)

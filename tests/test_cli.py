@@ -1,0 +1,111 @@
+"""The command line as a user drives it: outputs, exit codes and bad input."""
+import json
+import shutil
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from recognize.cli import app
+
+from helpers import render_line, write_lines
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def lines(tmp_path, tiny_data):
+    """A directory tree of good lines (copied from the tiny training set)."""
+    root = tmp_path / "in"
+    (root / "sub").mkdir(parents=True)
+    shutil.copy(tiny_data / "train" / "line000.png", root / "a.png")
+    shutil.copy(tiny_data / "train" / "line001.png", root / "sub" / "b.png")
+    return root
+
+
+def test_ocr_prints_text(tiny_model, tiny_data):
+    r = run("ocr", "-m", tiny_model, "--device", "cpu", tiny_data / "train" / "line000.png")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.strip() == (tiny_data / "train" / "line000.gt.txt").read_text().strip()
+
+
+def test_ocr_writes_output_tree_in_every_format(tiny_model, lines, tmp_path):
+    out = tmp_path / "out"
+    r = run("ocr", "-m", tiny_model, "-o", out, *sum([["-f", f] for f in ("txt", "json", "tsv", "hocr", "alto")], []),
+            lines)
+    assert r.exit_code == 0, r.output
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert names == ["a.alto.xml", "a.hocr", "a.json", "a.tsv", "a.txt",
+                     "sub/b.alto.xml", "sub/b.hocr", "sub/b.json", "sub/b.tsv", "sub/b.txt"]
+    doc = json.loads((out / "a.json").read_text())
+    assert doc["text"] == (out / "a.txt").read_text().strip()
+    assert doc["decoder"]["name"] == "greedy" and doc["model"]["task"] == "ocr"
+    assert len(doc["glyphs"]) == len(doc["text"].replace(" ", "")) + doc["text"].count(" ")
+    xs = [g["x0"] for g in doc["glyphs"]]
+    assert xs == sorted(xs) and all(0 <= g["x0"] <= g["x1"] <= doc["width"] for g in doc["glyphs"])
+
+
+def test_bad_inputs_each_fail_alone(tiny_model, lines, tmp_path, monkeypatch):
+    bad = lines / "bad"
+    bad.mkdir()
+    (bad / "empty.png").write_bytes(b"")
+    good = (lines / "a.png").read_bytes()
+    (bad / "truncated.png").write_bytes(good[: len(good) // 2])
+    (bad / "text.png").write_text("this is not an image\n")
+    Image.new("L", (1, 1), 255).save(bad / "tiny.png")
+    render_line("wide").resize((20000, 32)).save(bad / "wide.png")
+    (bad / "locked.png").write_bytes(good)
+    (tmp_path / "noimages").mkdir()
+    (tmp_path / "noimages" / "readme.txt").write_text("nothing here")
+
+    real_open = Image.open
+
+    def fake_open(fp, *a, **k):  # as root chmod cannot make a file unreadable: simulate it
+        if str(fp).endswith("locked.png"):
+            raise PermissionError(13, "Permission denied", str(fp))
+        return real_open(fp, *a, **k)
+
+    monkeypatch.setattr(Image, "open", fake_open)
+    out = tmp_path / "out"
+    r = run("ocr", "-m", tiny_model, "-o", out, "-f", "txt", "-f", "alto", lines, tmp_path / "noimages")
+    assert r.exit_code == 1
+    errors = [line for line in r.stderr.splitlines() if line.startswith("recognize: error:")]
+    reasons = {line.split(": ")[2].rsplit("/", 1)[-1]: line for line in errors}
+    assert set(reasons) == {"empty.png", "truncated.png", "text.png", "tiny.png", "wide.png", "locked.png",
+                            "noimages"}, r.stderr
+    assert "empty file" in reasons["empty.png"]
+    assert "not an image" in reasons["text.png"]
+    assert "too small" in reasons["tiny.png"] and "too long" in reasons["wide.png"]
+    assert "Permission denied" in reasons["locked.png"]
+    assert "no input files" in reasons["noimages"]
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == ["a.alto.xml", "a.txt", "sub/b.alto.xml", "sub/b.txt"]  # no partial outputs
+
+
+def test_usage_errors_exit_2(tiny_model, lines, tmp_path):
+    assert run("ocr", "-m", tiny_model, "-f", "pdf", lines).exit_code == 2
+    assert run("ocr", "-m", tmp_path / "missing.safetensors", lines).exit_code == 2
+    assert run("ocr", "-m", tiny_model, "-f", "txt", "-f", "json", lines).exit_code == 2  # several formats need -o
+    assert run("ocr").exit_code == 2
+    assert run("train", "tests/tiny_recipe.yaml", "--set", "train.epoch=1").exit_code == 2
+
+
+def test_eval_and_info(tiny_model, tiny_data):
+    r = run("eval", "-m", tiny_model, "--json", tiny_data / "train")
+    assert r.exit_code == 0, r.output
+    (entry,) = json.loads(r.stdout)
+    assert entry["lines"] == 40 and entry["exact"]["cer"] < 0.02
+    r = run("info", tiny_model)
+    assert r.exit_code == 0 and "BiLSTM(64)" in r.stdout and "pytest tiny_model" in r.stdout
+
+
+def test_eval_normalisations_score_tex_quotes(tiny_model, tmp_path):
+    write_lines(tmp_path / "q", ["the cat"])
+    (tmp_path / "q" / "line000.gt.txt").write_text("``the cat''\n")
+    r = run("eval", "-m", tiny_model, "--json", tmp_path / "q")
+    (entry,) = json.loads(r.stdout)
+    assert entry["quotes"]["cer"] < entry["exact"]["cer"]
