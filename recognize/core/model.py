@@ -123,8 +123,22 @@ class ConvFrontend(nn.Module):
         return x, lengths
 
 
+def reverse_within(x: Tensor, lengths: Tensor) -> Tensor:
+    """Reverse each sequence of ``x [N, T, F]`` within its own length; padding stays in place."""
+    t = torch.arange(x.shape[1], device=x.device)[None, :]
+    n = lengths[:, None].to(t.device)
+    idx = torch.where(t < n, n - 1 - t, t)
+    return x.gather(1, idx[:, :, None].expand(-1, -1, x.shape[2]))
+
+
 class RNNStack(nn.Module):
-    """Bidirectional LSTM/GRU layers on packed sequences, with dropout and optional layer norm."""
+    """Bidirectional LSTM/GRU layers with dropout and optional layer norm.
+
+    Two ways to run the same weights, both exact for every valid frame whatever the padding:
+    ``packed`` (packed sequences: cuDNN's kernels on a GPU) and ``dense`` (the backward direction
+    reads each sequence reversed within its own length; no PackedSequence, so it runs the fast
+    dense CPU kernels and exports to ONNX/TorchScript). ``mode = "auto"`` picks packed on CUDA.
+    """
 
     def __init__(self, in_features: int, cfg: RNNConfig):
         super().__init__()
@@ -132,6 +146,7 @@ class RNNStack(nn.Module):
             raise ValueError(f"rnn.cell must be lstm or gru, not {cfg.cell!r}")
         cls = nn.LSTM if cfg.cell == "lstm" else nn.GRU
         self.cfg = cfg
+        self.mode = "auto"
         self.rnns = nn.ModuleList()
         self.norms = nn.ModuleList()
         size = in_features
@@ -142,14 +157,29 @@ class RNNStack(nn.Module):
         self.dropout = nn.Dropout(cfg.dropout)
         self.out_features = size
 
+    def _packed(self, rnn: nn.RNNBase, x: Tensor, lengths: Tensor) -> Tensor:
+        packed = pack_padded_sequence(x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
+        out, _ = rnn(packed)
+        return pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]
+
+    def _dense(self, rnn: nn.RNNBase, x: Tensor, lengths: Tensor) -> Tensor:
+        w = rnn._flat_weights
+        h0 = x.new_zeros(1, x.shape[0], rnn.hidden_size)
+
+        def run(inp: Tensor, params: list[Tensor]) -> Tensor:
+            if isinstance(rnn, nn.LSTM):
+                return torch.lstm(inp, (h0, h0), params, True, 1, 0.0, self.training, False, True)[0]
+            return torch.gru(inp, h0, params, True, 1, 0.0, self.training, False, True)[0]
+
+        fwd = run(x, w[:4])
+        bwd = reverse_within(run(reverse_within(x, lengths), w[4:]), lengths)
+        return torch.cat([fwd, bwd], dim=-1)
+
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
-        total = x.shape[1]
-        cpu_lengths = lengths.clamp(min=1).cpu()
+        packed = self.mode == "packed" or (self.mode == "auto" and x.is_cuda)
         for rnn, norm in zip(self.rnns, self.norms):
             x = self.dropout(x)
-            packed = pack_padded_sequence(x, cpu_lengths, batch_first=True, enforce_sorted=False)
-            out, _ = rnn(packed)
-            x, _ = pad_packed_sequence(out, batch_first=True, total_length=total)
+            x = self._packed(rnn, x, lengths) if packed else self._dense(rnn, x, lengths)
             x = norm(x)
         return self.dropout(x)
 

@@ -66,7 +66,7 @@ def augment(a: np.ndarray, rng: random.Random) -> np.ndarray:
     h, w = a.shape
     if rng.random() < 0.5:
         cols = max(4, round(w * rng.uniform(0.88, 1.12)))
-        a = np.asarray(Image.fromarray(a).resize((cols, h), Image.Resampling.BILINEAR))
+        a = np.array(Image.fromarray(a).resize((cols, h), Image.Resampling.BILINEAR))
     left, right = rng.randint(0, 8), rng.randint(0, 8)
     if left or right:
         a = np.pad(a, ((0, 0), (left, right)))

@@ -21,9 +21,11 @@ def test_output_length_matches_forward(width):
     assert torch.allclose(lp.exp().sum(-1), torch.ones(1, width // 4), atol=1e-5)
 
 
+@pytest.mark.parametrize("mode", ["packed", "dense"])
 @pytest.mark.parametrize("cell,layer_norm", [("lstm", False), ("gru", True)])
-def test_output_does_not_change_when_batched_with_longer_neighbours(cell, layer_norm):
+def test_output_does_not_change_when_batched_with_longer_neighbours(cell, layer_norm, mode):
     net = make(cell, layer_norm)
+    net.rnn.mode = mode
     short = torch.rand(1, 16, 37)
     long = torch.rand(1, 16, 120)
     alone, alone_len = net(short[None], torch.tensor([37]))
@@ -48,3 +50,23 @@ def test_resize_head_keeps_existing_rows():
     net.resize_head(10)
     assert net.head.out_features == 10
     torch.testing.assert_close(net.head.weight[:7], w)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_packed_and_dense_rnn_paths_agree_on_valid_frames(cell):
+    net = make(cell)
+    x = torch.rand(3, 1, 16, 60)
+    lengths = torch.tensor([60, 33, 17])
+    net.rnn.mode = "packed"
+    a, lens = net(x, lengths)
+    net.rnn.mode = "dense"
+    b, _ = net(x, lengths)
+    for i, n in enumerate(lens.tolist()):
+        torch.testing.assert_close(a[i, :n], b[i, :n], atol=1e-5, rtol=1e-5)
+
+
+def test_reverse_within_length():
+    from recognize.core.model import reverse_within
+    x = torch.arange(10.0).reshape(2, 5, 1)
+    r = reverse_within(x, torch.tensor([3, 5]))
+    assert r[0, :, 0].tolist() == [2, 1, 0, 3, 4] and r[1, :, 0].tolist() == [9, 8, 7, 6, 5]
