@@ -205,7 +205,7 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
             bar = progress.add_task(f"epoch {epoch + 1}/{cfg.epochs}", total=steps_per_epoch,
                                     completed=sampler.skip, info="")
             net.train()
-            t0, n0, loss_sum, loss_n = time.time(), 0, 0.0, 0
+            t0, n0, loss_sum, loss_n, win_sum, win_n = time.time(), 0, 0.0, 0, 0.0, 0
             batch_in_epoch = sampler.skip
             for batch in _loader(train_ds, sampler, cfg.workers, device, cfg.seed + epoch):
                 x, lengths = batch["x"].to(device, non_blocking=True), batch["lengths"].to(device)
@@ -226,12 +226,14 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
                 loss_sum, loss_n = loss_sum + loss.item(), loss_n + 1
                 rate = n0 / max(time.time() - t0, 1e-9)
                 progress.update(bar, advance=1, info=f"loss {loss_sum / loss_n:.3f} {rate:.0f} samples/s")
+                win_sum, win_n = win_sum + loss.item(), win_n + 1
                 if step % cfg.log_every == 0:
                     log.info("epoch %d step %d loss %.4f lr %.2e %.1f samples/s", epoch + 1, step,
-                             loss_sum / loss_n, sched.get_last_lr()[0], rate)
-                    history.write(json.dumps({"step": step, "epoch": epoch + 1, "loss": loss_sum / loss_n,
+                             win_sum / win_n, sched.get_last_lr()[0], rate)
+                    history.write(json.dumps({"step": step, "epoch": epoch + 1, "loss": win_sum / win_n,
                                               "lr": sched.get_last_lr()[0], "samples_per_s": rate}) + "\n")
                     history.flush()
+                    win_sum, win_n = 0.0, 0
                 if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
                     checkpoint(epoch, batch_in_epoch)
                 if max_steps and step >= max_steps:

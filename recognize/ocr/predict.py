@@ -38,11 +38,26 @@ def prepare_array(gray: np.ndarray, height: int, name: str) -> Prepared:
     return Prepared(name, torch.from_numpy(np.ascontiguousarray(a))[None], gray.shape[1], gray.shape[0])
 
 
+def glyph_spans(hyp: Hypothesis) -> list[tuple[float, float]]:
+    """Frame spans of the tokens widened over the blanks around them.
+
+    CTC emits a token on one or two frames, usually inside the glyph; the blank frames between
+    two tokens are split at their midpoint so that boxes tile the line without overlapping.
+    """
+    toks = hyp.tokens
+    spans = []
+    for k, t in enumerate(toks):
+        left = (toks[k - 1].end + t.start) / 2 if k else max(0.0, t.start - 0.5)
+        right = (t.end + toks[k + 1].start) / 2 if k + 1 < len(toks) else min(float(hyp.frames), t.end + 0.5)
+        spans.append((left, right))
+    return spans
+
+
 def to_result(p: Prepared, hyp: Hypothesis, stride: int, model: dict, decoder: dict) -> LineResult:
     """Map CTC frame spans back to pixel columns of the original image."""
-    scale = p.width / p.tensor.shape[-1]
-    glyphs = [Glyph(t.text, int(t.start * stride * scale), min(p.width, int(round(t.end * stride * scale))),
-                    round(t.confidence, 4)) for t in hyp.tokens]
+    scale = stride * p.width / p.tensor.shape[-1]
+    glyphs = [Glyph(t.text, max(0, int(a * scale)), min(p.width, int(round(b * scale))), round(t.confidence, 4))
+              for t, (a, b) in zip(hyp.tokens, glyph_spans(hyp))]
     return LineResult(p.source, p.width, p.height, hyp.text, round(hyp.confidence, 4), glyphs, model, decoder)
 
 
