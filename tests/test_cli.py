@@ -109,3 +109,17 @@ def test_eval_normalisations_score_tex_quotes(tiny_model, tmp_path):
     r = run("eval", "-m", tiny_model, "--json", tmp_path / "q")
     (entry,) = json.loads(r.stdout)
     assert entry["quotes"]["cer"] < entry["exact"]["cer"]
+
+
+def test_train_command_writes_a_run_directory(tiny_data, tmp_path):
+    data = f"data.train=[{{kind: folder, path: '{tiny_data / 'train'}'}}]"
+    r = run("train", "tests/tiny_recipe.yaml", "--set", data, "--print-config")
+    assert r.exit_code == 0 and "hidden: 64" in r.stdout and str(tiny_data / "train") in r.stdout
+    r = run("train", "tests/tiny_recipe.yaml", "-o", tmp_path / "run", "--set", data, "--set", "train.epochs=1",
+            "--cache", tmp_path / "cache")
+    assert r.exit_code == 0, r.output
+    assert {p.name for p in (tmp_path / "run").iterdir()} >= {"model.safetensors", "last.ckpt", "history.jsonl",
+                                                              "recipe.yaml"}
+    r = run("train", "tests/tiny_recipe.yaml", "-o", tmp_path / "run", "--set", data,
+            "--resume", tmp_path / "run" / "last.ckpt", "--init-from", tmp_path / "run" / "model.safetensors")
+    assert r.exit_code == 2
