@@ -70,10 +70,16 @@ class ItemDataset(Dataset):
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, i: int) -> tuple[Tensor, list[int], int]:
+    def __getitem__(self, i: int) -> tuple[Tensor, list[int], int] | None:
+        """The sample, or None when it cannot be loaded (reported, then left out of its batch)."""
         it = self.items[i]
         rng = random.Random((self.seed * 1_000_003 + self.epoch) * 10_000_019 + i) if self.augment else None
-        return self.load(it.key, rng), self.vocab.encode(it.text), i
+        try:
+            x = self.load(it.key, rng)
+        except Exception as e:  # a damaged file must not end a long training run
+            log.warning("%s: skipped, cannot be loaded: %s", it.key, e)
+            return None
+        return x, self.vocab.encode(it.text), i
 
 
 def pad_batch(xs: list[Tensor], value: float = 0.0) -> tuple[Tensor, Tensor]:
@@ -85,7 +91,11 @@ def pad_batch(xs: list[Tensor], value: float = 0.0) -> tuple[Tensor, Tensor]:
     return out, widths
 
 
-def collate(batch: list[tuple[Tensor, list[int], int]]) -> dict:
+def collate(batch: list[tuple[Tensor, list[int], int] | None]) -> dict | None:
+    """Pad a batch; samples that failed to load (None) are dropped, an empty batch gives None."""
+    batch = [b for b in batch if b is not None]
+    if not batch:
+        return None
     xs, ids, idx = zip(*batch)
     x, widths = pad_batch(list(xs))
     targets = torch.tensor([t for seq in ids for t in seq], dtype=torch.int32)

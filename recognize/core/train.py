@@ -86,6 +86,8 @@ def evaluate(net: CTCModel, loader, items: list[Item], vocab: Vocabulary, device
     net.eval()
     refs, hyps = [], []
     for batch in loader:
+        if batch is None:
+            continue
         lp, lens = net(batch["x"].to(device), batch["lengths"].to(device))
         for i, h in zip(batch["index"].tolist(), greedy_decode(lp, lens, vocab)):
             refs.append(items[i].text)
@@ -208,6 +210,8 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
             t0, n0, loss_sum, loss_n, win_sum, win_n = time.time(), 0, 0.0, 0, 0.0, 0
             batch_in_epoch = sampler.skip
             for batch in _loader(train_ds, sampler, cfg.workers, device, cfg.seed + epoch):
+                if batch is None:  # every sample of the batch failed to load
+                    continue
                 x, lengths = batch["x"].to(device, non_blocking=True), batch["lengths"].to(device)
                 lp, out_lengths = net(x, lengths)
                 loss = ctc_loss(lp, batch["targets"].to(device), out_lengths, batch["target_lengths"].to(device))

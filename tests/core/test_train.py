@@ -78,3 +78,16 @@ def test_init_from_grows_vocabulary(tiny_model, tmp_path):
     assert ft.vocab.tokens[: len(base.vocab)] == base.vocab.tokens
     hist = [json.loads(line) for line in open(tmp_path / "ft" / "history.jsonl")]
     assert hist[-1]["epoch"] == 1
+
+
+def test_a_damaged_training_file_is_skipped_and_reported(tiny_data, tmp_path, caplog):
+    import shutil
+    data = tmp_path / "data"
+    shutil.copytree(tiny_data / "train", data)
+    broken = data / "line005.png"
+    broken.write_bytes(broken.read_bytes()[:60])  # header survives (listing works), pixels do not
+    r = load_recipe(ROOT / "tests" / "tiny_recipe.yaml", [
+        f"data.train=[{{kind: folder, path: '{data}'}}]", "train.epochs=1"])
+    result = train(r, tmp_path / "run", cache_dir=tmp_path / "c")
+    assert result.steps > 0 and result.model_path.exists()
+    assert "line005.png: skipped, cannot be loaded" in caplog.text
