@@ -70,3 +70,70 @@ def write_atomic(path: Path, text: str) -> None:
 
 def report(failure: Failure) -> None:
     print(f"recognize: error: {failure.path}: {failure.reason}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Job:
+    """What a recognition command plugs into :func:`process`.
+
+    ``prepare(path)`` reads one input (raising ``input_error`` with a one-line reason when it
+    cannot), ``recognize(prepared_list)`` returns one result per prepared input, and
+    ``render(result, fmt)`` / ``extension(fmt)`` are the task's writers.
+    """
+
+    name: str
+    prepare: Callable[[Path], object]
+    recognize: Callable[[list], list]
+    render: Callable[[object, str], str]
+    extension: Callable[[str], str]
+    input_error: type[Exception] | tuple[type[Exception], ...]
+    chunk: int = 256  # inputs read, recognised and written per round (bounds memory)
+
+
+def process(job: Job, inputs: list[Input], formats: list[str], out_dir: Path | None,
+            failures: list[Failure] = ()) -> Outcome:
+    """Run ``job`` over ``inputs``: bad inputs are reported and skipped, outputs written atomically."""
+    outcome = Outcome(failures=list(failures))
+    for f in failures:
+        report(f)
+    many = len(inputs) > 1
+
+    def fail(path, reason: str) -> None:
+        outcome.failures.append(Failure(str(path), reason))
+        report(outcome.failures[-1])
+
+    with _progress(out_dir is not None and sys.stderr.isatty()) as progress:
+        bar = progress.add_task(job.name, total=len(inputs))
+        for start in range(0, len(inputs), job.chunk):
+            ready = []
+            for inp in inputs[start:start + job.chunk]:
+                try:
+                    ready.append((inp, job.prepare(inp.path)))
+                except job.input_error as e:
+                    fail(inp.path, str(e))
+                    progress.advance(bar)
+            results = job.recognize([p for _, p in ready]) if ready else []
+            for (inp, _), res in zip(ready, results):
+                try:
+                    rendered = {f: job.render(res, f) for f in formats}
+                    if out_dir is None:
+                        text = rendered[formats[0]]
+                        print(f"{inp.path}\t{text}" if many and formats[0] == "txt" else text, end="", flush=True)
+                    else:
+                        for f, text in rendered.items():
+                            write_atomic(output_path(inp, out_dir, job.extension(f)), text)
+                    outcome.done += 1
+                except OSError as e:
+                    fail(inp.path, f"cannot write output: {e}")
+                progress.advance(bar)
+    if outcome.failures:
+        print(f"recognize: {outcome.done} done, {len(outcome.failures)} failed", file=sys.stderr)
+    return outcome
+
+
+def _progress(enabled: bool):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.speed:.1f} items/s"), TimeRemainingColumn(),
+                    console=Console(file=sys.stderr), disable=not enabled)

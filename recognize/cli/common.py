@@ -43,3 +43,11 @@ def load(model: Path | None, task: str, device: str = "cpu", threads: int = 0):
 DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
 THREADS = typer.Option(0, "--threads", help="CPU threads for torch (0 = all cores).")
 BATCH = typer.Option(16, "--batch-size", "-b", help="Inputs per batch.")
+
+
+def check_formats(formats: list[str], known, out: Path | None) -> None:
+    bad = [f for f in formats if f not in known]
+    if bad:
+        raise usage_error(f"unknown format {bad[0]!r} (choose from {', '.join(known)})")
+    if out is None and len(formats) > 1:
+        raise usage_error("several --format values need --out DIR")
