@@ -9,7 +9,7 @@ from pathlib import Path
 
 from torch import Tensor
 
-from .core.config import DataSource
+from .core.config import DataConfig, DataSource
 from .core.data import Item
 
 
@@ -24,9 +24,11 @@ class Task:
     base_tokens: Callable[[], list[str]]                           # tokens every model of the task knows
     tokenizer: str = "chars"
     metric: str = "cer"                                            # validation metric to minimise
+    # called once before training with the recipe's data config (e.g. to load noise for augmentation)
+    prepare_training: Callable[[DataConfig, dict], None] | None = None
 
 
-_MODULES = {"ocr": "recognize.ocr.task"}
+_MODULES = {"ocr": "recognize.ocr.task", "speech": "recognize.speech.task"}
 
 
 def get_task(name: str) -> Task:

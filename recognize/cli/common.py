@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 EXPORTS = Path(__file__).resolve().parents[2] / "exports"
-DEFAULT_MODELS = {"ocr": "ocr-en.safetensors"}
+DEFAULT_MODELS = {"ocr": "ocr-en.safetensors", "speech": "speech-commands.safetensors"}
 
 
 def usage_error(message: str) -> typer.Exit:
@@ -36,7 +36,7 @@ def load(model: Path | None, task: str, device: str = "cpu", threads: int = 0):
     except (ModelFileError, RuntimeError) as e:
         raise usage_error(str(e)) from None
     if m.task != task:
-        raise usage_error(f"{path}: is a {m.task} model, not an {task} model")
+        raise usage_error(f"{path}: is a {m.task} model, not a {task} model")
     return m
 
 

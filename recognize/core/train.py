@@ -123,6 +123,8 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
     device = pick_device(cfg.device)
     cache = Path(cache_dir)
 
+    if task.prepare_training is not None:
+        task.prepare_training(recipe.data, preprocess)
     train_items = gather_items(task, recipe.data.train, preprocess, cache)
     valid_items = gather_items(task, recipe.data.valid, preprocess, cache)
     if not train_items:

@@ -1,0 +1,70 @@
+"""Plumbing of ``recognize transcribe`` (an untrained model: outputs, exit codes, bad input)."""
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from typer.testing import CliRunner
+
+from recognize.cli import app
+from recognize.core.model import ConvBlock, CTCModel, FrontendConfig, ModelConfig, RNNConfig
+from recognize.core.modelfile import save_model
+from recognize.core.vocab import Vocabulary
+from recognize.speech.task import base_tokens, preprocess_defaults
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def speech_model(tmp_path_factory):
+    pre = {**preprocess_defaults(), "n_mels": 40}
+    cfg = ModelConfig(FrontendConfig(height=40, blocks=[ConvBlock(4, pool=(2, 2)), ConvBlock(8, pool=(2, 2))]),
+                      RNNConfig(layers=1, hidden=16))
+    torch.manual_seed(0)
+    vocab = Vocabulary(["<blank>", *base_tokens()])
+    path = tmp_path_factory.mktemp("m") / "speech.safetensors"
+    return save_model(path, CTCModel(cfg, len(vocab)), vocab, {"task": "speech", "preprocess": pre})
+
+
+@pytest.fixture
+def audio_dir(tmp_path):
+    root = tmp_path / "in"
+    (root / "sub").mkdir(parents=True)
+    t = np.arange(16000) / 16000
+    sf.write(root / "a.wav", 0.3 * np.sin(2 * np.pi * 440 * t), 16000)
+    sf.write(root / "sub" / "b.flac", 0.3 * np.sin(2 * np.pi * 300 * np.arange(44100 * 2) / 44100), 44100)
+    return root
+
+
+def test_transcribe_writes_every_format(speech_model, audio_dir, tmp_path):
+    out = tmp_path / "out"
+    args = ["transcribe", "-m", str(speech_model), "-o", str(out), "--device", "cpu", str(audio_dir)]
+    for f in ("txt", "json", "tsv", "srt", "vtt"):
+        args += ["-f", f]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert names == sorted(f"{s}.{e}" for s in ("a", "sub/b") for e in ("txt", "json", "tsv", "srt", "vtt"))
+    doc = json.loads((out / "sub" / "b.json").read_text())
+    assert doc["duration"] == pytest.approx(2.0, abs=0.01) and doc["model"]["task"] == "speech"
+
+
+def test_bad_audio_fails_alone(speech_model, audio_dir, tmp_path):
+    (audio_dir / "empty.wav").write_bytes(b"")
+    (audio_dir / "text.wav").write_text("not audio at all\n")
+    good = (audio_dir / "a.wav").read_bytes()
+    (audio_dir / "cut.wav").write_bytes(good[:100])
+    sf.write(audio_dir / "nan.wav", np.full(1600, np.nan, dtype=np.float32), 16000, subtype="FLOAT")
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["transcribe", "-m", str(speech_model), "-o", str(out), str(audio_dir)])
+    assert r.exit_code == 1
+    failed = {line.split(": ")[2].rsplit("/", 1)[-1] for line in r.stderr.splitlines()
+              if line.startswith("recognize: error:")}
+    assert failed == {"empty.wav", "text.wav", "cut.wav", "nan.wav"}
+    assert sorted(p.name for p in out.rglob("*.txt")) == ["a.txt", "b.txt"]
+
+
+def test_ocr_model_is_refused_for_speech(tiny_model, audio_dir):
+    r = runner.invoke(app, ["transcribe", "-m", str(tiny_model), str(audio_dir)])
+    assert r.exit_code == 2 and "not a speech model" in r.stderr
