@@ -16,12 +16,13 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-eng libxml2-utils \
 
 setup: $(STAMP_PIP)
 
-$(STAMP_APT):
+$(STAMP_APT): data/setup_tts.sh
 	@mkdir -p $(VENV)
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
 	fi
+	@bash data/setup_tts.sh
 	@touch $@
 
 $(STAMP_PIP): $(STAMP_APT) pyproject.toml requirements.lock
