@@ -77,7 +77,8 @@ class Job:
     """What a recognition command plugs into :func:`process`.
 
     ``prepare(path)`` reads one input (raising ``input_error`` with a one-line reason when it
-    cannot), ``recognize(prepared_list)`` returns one result per prepared input, and
+    cannot), ``recognize(prepared_list)`` returns one result per prepared input (or the ``input_error``
+    for an input that turned out unusable only then), and
     ``render(result, fmt)`` / ``extension(fmt)`` are the task's writers.
     """
 
@@ -114,6 +115,10 @@ def process(job: Job, inputs: list[Input], formats: list[str], out_dir: Path | N
                     progress.advance(bar)
             results = job.recognize([p for _, p in ready]) if ready else []
             for (inp, _), res in zip(ready, results):
+                if isinstance(res, job.input_error):  # found unreadable while recognised (streamed input)
+                    fail(inp.path, str(res))
+                    progress.advance(bar)
+                    continue
                 try:
                     rendered = {f: job.render(res, f) for f in formats}
                     if out_dir is None:

@@ -51,3 +51,12 @@ def check_formats(formats: list[str], known, out: Path | None) -> None:
         raise usage_error(f"unknown format {bad[0]!r} (choose from {', '.join(known)})")
     if out is None and len(formats) > 1:
         raise usage_error("several --format values need --out DIR")
+
+
+def lexicon_decoder(spec: str, vocab, beam_width: int = 50):
+    """A word-list constrained decoder for ``--vocabulary`` or exit 2 with the reason."""
+    from ..core.lexicon import LexiconDecoder, LexiconError, read_word_list
+    try:
+        return LexiconDecoder(read_word_list(spec), vocab, beam_size=beam_width)
+    except (LexiconError, OSError, UnicodeDecodeError) as e:
+        raise usage_error(str(e)) from None

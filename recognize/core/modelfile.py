@@ -42,8 +42,10 @@ class LoadedModel:
         return self.meta.get("preprocess", {})
 
     def describe(self) -> dict:
-        """Short identity used in outputs (name, task, sha256 prefix)."""
-        return {"name": self.path.name, "task": self.task, "sha256": file_sha256(self.path)[:16]}
+        """Short identity used in outputs (name, task, sha256 prefix); the file is hashed once."""
+        if not hasattr(self, "_identity"):
+            self._identity = {"name": self.path.name, "task": self.task, "sha256": file_sha256(self.path)[:16]}
+        return dict(self._identity)
 
 
 def file_sha256(path: Path) -> str:

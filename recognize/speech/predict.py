@@ -1,43 +1,106 @@
-"""Running a speech model on audio files: features, length-sorted batches, word timestamps."""
+"""Running a speech model on audio files: features, length-sorted batches, word timestamps.
+
+Files up to ``LONG_SECONDS`` (a command or a short sequence) are decoded whole and batched; longer
+ones are streamed in overlapping windows (memory bounded by one window whatever the file's length)
+and only their speech regions are read by the model.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ..core.data import pad_batch
 from ..core.decode import Hypothesis, greedy_decode
 from ..core.modelfile import LoadedModel
-from .audio import load_audio
+from .audio import AudioInputError, audio_info, load_audio, stream_chunks
 from .features import FeatureConfig, frame_seconds, log_mel
 from .result import Transcript, Word
+from .segment import frame_energy, speech_regions
+
+LONG_SECONDS = 5.0    # longer files are streamed and cut into speech regions (training utterances: 1-5 s)
+CHUNK_SECONDS = 12.0  # window read at a time from a long file
+OVERLAP_SECONDS = 4.0  # > 2 x MAX_REGION_SECONDS / 2: a region is whole in the window that owns it
+MAX_REGION_SECONDS = 3.5
+UNKNOWN = "<unk>"
 
 
 @dataclass
 class Prepared:
     source: str
-    tensor: torch.Tensor  # [1, n_mels, frames]
-    duration: float       # seconds
+    tensor: torch.Tensor | None  # [1, n_mels, frames]; None for a long file, streamed later
+    duration: float              # seconds
+    energy: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # dB per feature frame
+
+    @property
+    def streamed(self) -> bool:
+        return self.tensor is None
+
+
+@dataclass
+class Decoding:
+    """How hypotheses are made: ``decoder`` maps ``(log_probs, lengths)`` to hypotheses (greedy when
+    None); words whose confidence is below ``threshold`` become ``<unk>``."""
+
+    decoder: Callable | None = None
+    threshold: float = 0.0
+
+    def decode(self, log_probs, lengths, vocab) -> list[Hypothesis]:
+        return self.decoder(log_probs, lengths) if self.decoder else greedy_decode(log_probs, lengths, vocab)
+
+    def settings(self) -> dict:
+        d = self.decoder.settings() if self.decoder else {"name": "greedy"}
+        return {**d, "unk_threshold": self.threshold} if self.threshold else d
 
 
 def prepare(path: str | Path, preprocess: dict) -> Prepared:
-    """Decode, resample and featurise one file; raises AudioInputError with a one-line reason."""
+    """Decode, resample and featurise one file; raises AudioInputError with a one-line reason.
+    Long files are only checked here (header) and streamed when recognised."""
     cfg = FeatureConfig.from_dict(preprocess)
+    info = audio_info(path)
+    if info.seconds > LONG_SECONDS:
+        return Prepared(str(path), None, info.seconds)
     wave = load_audio(path, cfg.sample_rate)
-    return Prepared(str(path), log_mel(wave, cfg), len(wave) / cfg.sample_rate)
+    return Prepared(str(path), log_mel(wave, cfg), len(wave) / cfg.sample_rate,
+                    frame_energy(wave, cfg.hop_length))
 
 
-def words_from(hyp: Hypothesis, seconds_per_frame: float, duration: float) -> list[Word]:
-    """Group tokens into words at spaces; a word spans its first token's start to its last token's end."""
+def trim_to_speech(start: int, end: int, energy: np.ndarray, drop_db: float = 30.0, floor_db: float = 6.0
+                   ) -> tuple[int, int]:
+    """Shrink the feature-frame span ``[start, end)`` to where the signal is within ``drop_db`` of the
+    span's loudest frame and ``floor_db`` above the utterance's quiet level.
+
+    CTC puts a word's first and last tokens anywhere inside the word, and a bidirectional model
+    likes the edges of the input for them; the level tells where the word is really spoken.
+    """
+    seg = energy[start:end]
+    if not len(seg):
+        return start, end
+    floor = float(np.percentile(energy, 10))
+    active = np.flatnonzero((seg >= seg.max() - drop_db) & (seg >= floor + floor_db))
+    if not len(active):
+        return start, end
+    return start + int(active[0]), start + int(active[-1]) + 1
+
+
+def words_from(hyp: Hypothesis, seconds_per_frame: float, duration: float, energy: np.ndarray | None = None,
+               hop_seconds: float = 0.01, threshold: float = 0.0) -> list[Word]:
+    """Group tokens into words at spaces; a word spans its first token's start to its last token's end,
+    trimmed to where there is sound when ``energy`` (dB per ``hop_seconds``) is given."""
     words, current = [], []
     for tok in [*hyp.tokens, None]:
         if tok is None or tok.text.isspace():
             if current:
                 start, end = current[0].start * seconds_per_frame, current[-1].end * seconds_per_frame
+                if energy is not None and len(energy):
+                    s, e = trim_to_speech(round(start / hop_seconds), round(end / hop_seconds), energy)
+                    start, end = s * hop_seconds, e * hop_seconds
                 conf = sum(t.confidence for t in current) / len(current)
-                words.append(Word("".join(t.text for t in current), round(start, 3),
-                                  round(min(end, duration), 3), round(conf, 4)))
+                text = "".join(t.text for t in current) if conf >= threshold else UNKNOWN
+                words.append(Word(text, round(start, 3), round(min(end, duration), 3), round(conf, 4)))
             current = []
         else:
             current.append(tok)
@@ -45,27 +108,91 @@ def words_from(hyp: Hypothesis, seconds_per_frame: float, duration: float) -> li
 
 
 @torch.no_grad()
-def recognize(model: LoadedModel, items: list[Prepared], batch_size: int = 16,
-              budget: int = 80 * 60_000) -> list[Transcript]:
-    """Transcribe prepared files in length-sorted batches; results come back in input order."""
-    device = next(model.net.parameters()).device
-    spf = frame_seconds(FeatureConfig.from_dict(model.preprocess)) * model.net.width_stride
-    order = sorted(range(len(items)), key=lambda i: items[i].tensor.shape[-1])
-    out: list[Transcript | None] = [None] * len(items)
-    desc, decoder = model.describe(), {"name": "greedy"}
+def recognize(model: LoadedModel, items: list[Prepared], batch_size: int = 16, budget: int = 80 * 60_000,
+              decoding: Decoding | None = None) -> list[Transcript | AudioInputError]:
+    """Transcribe prepared files (short ones in length-sorted batches); results come back in input
+    order. A long file that turns out unreadable mid-way gives its ``AudioInputError`` as result."""
+    decoding = decoding or Decoding()
+    cfg = FeatureConfig.from_dict(model.preprocess)
+    out: list = [None] * len(items)
+    short = [i for i, p in enumerate(items) if not p.streamed]
+    for idx in _batches(sorted(short, key=lambda i: items[i].tensor.shape[-1]), items, batch_size, budget):
+        x, lengths = pad_batch([items[i].tensor for i in idx])
+        for i, words in zip(idx, _run(model, x, lengths, [items[i].energy for i in idx], decoding)):
+            out[i] = _transcript(model, items[i], _clip(words, items[i].duration), decoding)
+    for i, p in enumerate(items):
+        if p.streamed:
+            try:
+                out[i] = _transcript(model, p, _stream(model, p.source, cfg, decoding), decoding)
+            except AudioInputError as e:
+                out[i] = e
+    return out
+
+
+def _batches(order: list[int], items: list[Prepared], batch_size: int, budget: int):
     start = 0
     while start < len(order):
         end = start + 1
         while end < len(order) and end - start < batch_size and \
                 (end - start + 1) * items[order[end]].tensor.numel() <= budget:
             end += 1
-        idx = order[start:end]
-        x, lengths = pad_batch([items[i].tensor for i in idx])
-        lp, out_lengths = model.net(x.to(device), lengths.to(device))
-        for i, hyp in zip(idx, greedy_decode(lp, out_lengths, model.vocab)):
-            p = items[i]
-            words = words_from(hyp, spf, p.duration)
-            out[i] = Transcript(p.source, round(p.duration, 3), " ".join(w.text for w in words), words, desc,
-                                decoder)
+        yield order[start:end]
         start = end
-    return out  # type: ignore[return-value]
+
+
+def _run(model: LoadedModel, x: torch.Tensor, lengths: torch.Tensor, energies: list[np.ndarray],
+         decoding: Decoding) -> list[list[Word]]:
+    """Words (times relative to each input's start) for a padded feature batch."""
+    cfg = FeatureConfig.from_dict(model.preprocess)
+    hop = frame_seconds(cfg)
+    device = next(model.net.parameters()).device
+    lp, out_lengths = model.net(x.to(device), lengths.to(device))
+    hyps = decoding.decode(lp, out_lengths, model.vocab)
+    return [words_from(h, hop * model.net.width_stride, float(n) * hop, e, hop, decoding.threshold)
+            for h, n, e in zip(hyps, lengths.tolist(), energies)]
+
+
+def _stream(model: LoadedModel, path: str, cfg: FeatureConfig, decoding: Decoding) -> list[Word]:
+    """Words of a long file: overlapping windows are cut into speech regions (see ``segment``) and
+    each region is read by the window that holds its middle in its own part, where it lies whole."""
+    words: list[Word] = []
+    hop, half = frame_seconds(cfg), OVERLAP_SECONDS / 2
+    for chunk, last in _with_last(stream_chunks(path, CHUNK_SECONDS, OVERLAP_SECONDS, cfg.sample_rate)):
+        t0 = chunk.start_seconds
+        lo = t0 + half if t0 > 0 else 0.0
+        hi = t0 + CHUNK_SECONDS - half if not last else float("inf")
+        energy = frame_energy(chunk.audio, cfg.hop_length)
+        regions = [(s, e) for s, e in speech_regions(energy, hop, max_region=MAX_REGION_SECONDS)
+                   if lo <= t0 + (s + e) / 2 * hop < hi]
+        if not regions:
+            continue
+        feats = [log_mel(chunk.audio[s * cfg.hop_length: e * cfg.hop_length], cfg) for s, e in regions]
+        x, lengths = pad_batch(feats)
+        found = _run(model, x, lengths, [energy[s:e] for s, e in regions], decoding)
+        for (s, _), region_words in zip(regions, found):
+            offset = t0 + s * hop
+            words += [Word(w.text, round(offset + w.start, 3), round(offset + w.end, 3), w.confidence)
+                      for w in region_words]
+    return words
+
+
+def _with_last(chunks):
+    """``(chunk, is_last)`` pairs, one chunk of lookahead."""
+    prev = None
+    for chunk in chunks:
+        if prev is not None:
+            yield prev, False
+        prev = chunk
+    if prev is not None:
+        yield prev, True
+
+
+def _clip(words: list[Word], duration: float) -> list[Word]:
+    for w in words:
+        w.end = min(w.end, round(duration, 3))
+    return words
+
+
+def _transcript(model: LoadedModel, p: Prepared, words: list[Word], decoding: Decoding) -> Transcript:
+    return Transcript(p.source, round(p.duration, 3), " ".join(w.text for w in words), words, model.describe(),
+                      decoding.settings())

@@ -68,3 +68,32 @@ def test_bad_audio_fails_alone(speech_model, audio_dir, tmp_path):
 def test_ocr_model_is_refused_for_speech(tiny_model, audio_dir):
     r = runner.invoke(app, ["transcribe", "-m", str(tiny_model), str(audio_dir)])
     assert r.exit_code == 2 and "not a speech model" in r.stderr
+
+
+def test_an_hour_is_streamed(speech_model, tmp_path):
+    """A 1-hour file is only checked when prepared and read window by window."""
+    from recognize.speech.predict import prepare
+    path = tmp_path / "hour.wav"
+    rng = np.random.default_rng(0)
+    with sf.SoundFile(path, "w", 8000, 1, "PCM_16") as f:
+        for minute in range(60):
+            block = 0.002 * rng.standard_normal(8000 * 60)
+            if minute % 10 == 0:
+                block[8000 * 30: 8000 * 31] += 0.3 * np.sin(2 * np.pi * 300 * np.arange(8000) / 8000)
+            f.write(block)
+    assert prepare(path, {"n_mels": 40}).streamed
+    r = runner.invoke(app, ["transcribe", "-m", str(speech_model), "-f", "json", "--device", "cpu", str(path)])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["duration"] == pytest.approx(3600.0)
+    assert all(0 <= w["start"] <= w["end"] <= 3600 for w in doc["words"])
+
+
+def test_vocabulary_errors_are_usage_errors(speech_model, audio_dir):
+    base = ["transcribe", "-m", str(speech_model), str(audio_dir / "a.wav")]
+    r = runner.invoke(app, base + ["--vocabulary", "yes,Nö"])
+    assert r.exit_code == 2 and "'Nö' cannot be spelled" in r.stderr
+    r = runner.invoke(app, base + ["--vocabulary", " , "])
+    assert r.exit_code == 2 and "no words" in r.stderr
+    r = runner.invoke(app, base + ["--vocabulary", "yes,no", "-f", "json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["decoder"]["name"] == "lexicon"

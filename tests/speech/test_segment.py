@@ -1,0 +1,47 @@
+"""Speech regions of long recordings and word spans trimmed to where there is sound."""
+import numpy as np
+import pytest
+
+from recognize.speech.features import FeatureConfig, num_frames
+from recognize.speech.predict import trim_to_speech
+from recognize.speech.segment import frame_energy, speech_regions
+
+SR, HOP = 16_000, 160
+
+
+def bursts(spans, seconds=10.0, noise=1e-3, seed=0):
+    """Noise with 0.2-amplitude tone bursts over ``spans`` (seconds)."""
+    rng = np.random.default_rng(seed)
+    x = noise * rng.standard_normal(round(seconds * SR)).astype(np.float32)
+    for s, e in spans:
+        t = np.arange(round(s * SR), round(e * SR))
+        x[t] += 0.2 * np.sin(2 * np.pi * 300 * t / SR)
+    return x
+
+
+def test_energy_has_one_value_per_feature_frame():
+    for n in (1, 159, 160, 16_000, 16_123):
+        assert len(frame_energy(np.zeros(n, np.float32), HOP)) == num_frames(n, FeatureConfig())
+
+
+def test_regions_around_bursts_with_padding():
+    regions = speech_regions(frame_energy(bursts([(1.0, 1.5), (4.0, 4.4), (4.6, 5.0)]), HOP), 0.01, pad=0.2)
+    # the 0.2-s gap is bridged; edges land within a frame or two of burst +- padding
+    assert len(regions) == 2
+    (s1, e1), (s2, e2) = regions
+    assert abs(s1 - 80) <= 3 and abs(e1 - 170) <= 3 and abs(s2 - 380) <= 3 and abs(e2 - 520) <= 3
+
+
+def test_silence_has_no_regions_and_long_speech_is_split():
+    assert speech_regions(frame_energy(bursts([]), HOP), 0.01) == []
+    assert speech_regions(np.zeros(0, np.float32), 0.01) == []
+    regions = speech_regions(frame_energy(bursts([(0.5, 9.5)]), HOP), 0.01, max_region=3.0)
+    assert len(regions) >= 3 and all(e - s <= 300 for s, e in regions)
+    assert all(a[1] == b[0] for a, b in zip(regions, regions[1:]))  # split, nothing lost
+
+
+def test_trim_to_speech_shrinks_but_never_grows():
+    energy = frame_energy(bursts([(2.0, 2.5)]), HOP)
+    assert trim_to_speech(100, 400, energy) == pytest.approx((200, 251), abs=2)
+    assert trim_to_speech(220, 240, energy) == (220, 240)
+    assert trim_to_speech(600, 700, energy) == (600, 700)  # nothing audible: left alone
