@@ -34,6 +34,8 @@ $(STAMP_PIP): $(STAMP_APT) pyproject.toml requirements.lock
 
 demo: setup
 	$(BIN)/recognize ocr data/samples/ocr
+	$(BIN)/recognize transcribe data/samples/speech
+	$(BIN)/recognize transcribe data/samples/speech/four_commands.wav -f tsv
 
 test: setup
 	$(BIN)/python -m pytest -q tests

@@ -112,6 +112,8 @@ class ConvFrontend(nn.Module):
         return lengths
 
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        if x.device.type == "cpu":  # oneDNN convs and max-pooling are ~1.4x faster on NHWC
+            x = x.contiguous(memory_format=torch.channels_last)
         for conv, pool, drop, b in zip(self.convs, self.pools, self.drops, self.cfg.blocks):
             # zero the padding before every conv, so it reads what a lone sample's zero padding gives
             x = drop(pool(conv(_mask(x, lengths))))

@@ -105,4 +105,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
     if missing or unexpected:
         raise ModelFileError(f"{path}: weights do not match the architecture "
                              f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
-    return LoadedModel(net.to(device).eval(), vocab, meta, path)
+    net = net.to(device).eval()
+    if torch.device(device).type == "cpu":
+        net.frontend.to(memory_format=torch.channels_last)  # matches the NHWC activations on CPU
+    return LoadedModel(net, vocab, meta, path)

@@ -27,7 +27,7 @@ from .data import BucketBatchSampler, Item, ItemDataset, collate, feasible, repo
 from .decode import greedy_decode
 from .metrics import error_rates
 from .model import CTCModel
-from .modelfile import load_model, save_model
+from .modelfile import load_model, read_metadata, save_model
 from .vocab import Vocabulary
 
 log = logging.getLogger("recognize")
@@ -189,13 +189,18 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
             "best": best, "bad_epochs": bad_epochs, "seen": seen, "vocab": vocab.to_dict(),
             "recipe": recipe.to_dict()})
 
+    parent = None  # a fine-tuned model carries how its starting point was made
+    if init_from:
+        base_meta = read_metadata(init_from)
+        parent = {k: base_meta[k] for k in ("name", "recipe", "training", "metrics", "parent") if k in base_meta}
+
     def write_model(path: Path, metrics: dict, epoch: int) -> None:
         save_model(path, net, vocab, {
             "task": task.name, "name": recipe.name, "preprocess": preprocess, "recipe": recipe.to_dict(),
             "training": {"command": command, "data": data_summary, "epochs": epoch, "steps": step,
                          "samples_seen": seen, "device": str(device), "torch": torch.__version__,
                          "init_from": str(init_from) if init_from else None},
-            "metrics": {"valid": metrics}})
+            "metrics": {"valid": metrics}, **({"parent": parent} if parent else {})})
 
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[info]}"), TimeElapsedColumn(),

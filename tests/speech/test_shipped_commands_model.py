@@ -73,5 +73,5 @@ def test_eight_channels_at_96k(tmp_path):
 def test_model_is_shipped_with_its_provenance():
     from recognize.core.modelfile import read_metadata
     meta = read_metadata(default_model("speech"))
-    assert meta["task"] == "speech" and "recognize train" in meta["command"]
+    assert meta["task"] == "speech" and "recognize train" in meta["training"]["command"]
     assert default_model("speech").stat().st_size <= 20_000_000
