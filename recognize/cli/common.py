@@ -40,6 +40,15 @@ def load(model: Path | None, task: str, device: str = "cpu", threads: int = 0):
     return m
 
 
+def model_task(path: Path) -> str | None:
+    """The task a model file is for (None when it cannot be read: ``load`` then says why)."""
+    from ..core.modelfile import ModelFileError, read_metadata
+    try:
+        return read_metadata(path).get("task")
+    except (ModelFileError, OSError):
+        return None
+
+
 DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
 THREADS = typer.Option(0, "--threads", help="CPU threads for torch (0 = all cores).")
 BATCH = typer.Option(16, "--batch-size", "-b", help="Inputs per batch.")

@@ -7,19 +7,24 @@ from pathlib import Path
 
 import typer
 
-from .common import BATCH, DEVICE, THREADS, load, usage_error
+from .common import BATCH, DEVICE, THREADS, lexicon_decoder, load, model_task, usage_error
 
 
 def eval_cmd(
-    data: list[Path] = typer.Argument(..., help="Folders of name.png + name.gt.txt pairs."),
+    data: list[Path] = typer.Argument(..., help="OCR: folders of name.png + name.gt.txt pairs. Speech: a "
+                                      "Speech Commands tree, an FSDD folder or a manifest (.tsv/.jsonl)."),
     model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the shipped model)."),
     normalize: list[str] = typer.Option(["exact", "quotes", "nocase"], "--normalize", "-n",
                                         help="Text normalisations to score with: exact, quotes, nocase."),
     errors: int = typer.Option(0, "--errors", help="Print the N worst lines of each set."),
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
+    split: str = typer.Option("all", "--split", help="Speech: train, valid, test or all (speaker-disjoint "
+                              "by hash; FSDD: speaker names)."),
+    seed: int = typer.Option(0, "--seed", help="Speech: seed of the speaker split (the recipe's)."),
+    vocabulary: str = typer.Option(None, "--vocabulary", "-V", help="Speech: decode constrained to these words."),
     device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS,
 ) -> None:
-    """Character/word/sequence error rates of a model on labelled line folders."""
+    """Character/word/sequence error rates of a model on labelled data (its task picks the reader)."""
     import time
 
     from ..core.metrics import edits, error_rates
@@ -27,6 +32,9 @@ def eval_cmd(
     from ..ocr.image import ImageInputError
     from ..ocr.predict import prepare, recognize
     from ..ocr.textnorm import NORMALIZERS
+    if model is not None and model_task(model) == "speech":
+        raise typer.Exit(_eval_speech(data, model, split, seed, vocabulary, errors, as_json, device, batch_size,
+                                      threads))
     bad = [n for n in normalize if n not in NORMALIZERS]
     if bad:
         raise usage_error(f"unknown normalisation {bad[0]!r} (choose from {', '.join(NORMALIZERS)})")
@@ -71,3 +79,44 @@ def eval_cmd(
             for w in e.get("worst", []):
                 print(f"  {w['source']}\n    ref: {w['ref']}\n    hyp: {w['hyp']}")
     raise typer.Exit(code)
+
+
+def _eval_speech(data: list[Path], model: Path, split: str, seed: int, vocabulary: str | None, errors: int,
+                 as_json: bool, device: str, batch_size: int, threads: int) -> int:
+    """Word error rate and utterance accuracy of a speech model on labelled recordings."""
+    import time
+
+    from ..core.metrics import edits, error_rates
+    from ..speech.dataset import dataset_items
+    from ..speech.predict import Decoding, prepare, recognize
+    m = load(model, "speech", device, threads)
+    decoding = Decoding(lexicon_decoder(vocabulary, m.vocab) if vocabulary else None)
+    report, code = [], 0
+    for path in data:
+        try:
+            items = dataset_items(path, split, seed)
+        except (FileNotFoundError, ValueError) as e:
+            print(f"recognize: error: {e}", file=sys.stderr)
+            code = 1
+            continue
+        t0 = time.perf_counter()
+        results = recognize(m, [prepare(it.key, m.preprocess) for it in items], batch_size, decoding=decoding)
+        secs = time.perf_counter() - t0
+        refs, hyps = [it.text for it in items], [r.text for r in results]
+        audio = sum(r.duration for r in results)
+        rates = error_rates(refs, hyps).to_dict()
+        entry = {"data": str(path), "split": split, "utterances": len(refs), "audio_seconds": round(audio, 1),
+                 "accuracy": round(1 - rates["seq"], 4), **rates, "decoder": decoding.settings(),
+                 "rtf": round(secs / max(audio, 1e-9), 5)}
+        if errors:
+            worst = sorted(zip(refs, hyps, (it.key for it in items)), key=lambda t: -edits(t[0], t[1]))
+            entry["worst"] = [{"source": s, "ref": r, "hyp": h} for r, h, s in worst[:errors] if r != h]
+        report.append(entry)
+    if as_json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    for e in [] if as_json else report:
+        print(f"{e['data']} ({e['split']})  {e['utterances']} utterances  accuracy {100 * e['accuracy']:.1f}%  "
+              f"WER {100 * e['wer']:.2f}%  CER {100 * e['cer']:.2f}%  (RTF {e['rtf']})")
+        for w in e.get("worst", []):
+            print(f"  {w['source']}\n    ref: {w['ref']}\n    hyp: {w['hyp']}")
+    return code

@@ -299,3 +299,22 @@ def _seconds(row: dict[str, str], manifest: str | Path) -> float | None:
         return float(value)
     except ValueError:
         raise ValueError(f"{manifest}: duration {value!r} of {row['path']} is not a number of seconds") from None
+
+
+# --- any of the above, by what the path looks like ---------------------------------------------------------
+
+
+def dataset_items(path: str | Path, split: str = "all", seed: int = 0,
+                  features: FeatureConfig = DEFAULT_FEATURES) -> list[Item]:
+    """Items of a manifest file (.tsv/.jsonl), an FSDD folder or a Speech Commands tree, told apart by
+    their layout; ``split``/``seed`` pick a speaker-disjoint part (FSDD: ``split`` may name speakers,
+    comma separated, since it has only a handful)."""
+    path = Path(path)
+    if path.is_file():
+        return manifest_items(path, split=split, seed=seed, features=features)
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path}: no such file or directory")
+    if any(_FSDD.match(p.stem) for p in path.rglob("*.wav")):
+        speakers = None if split in ("all", "") else split.split(",")
+        return fsdd_items(path, speakers=speakers, features=features)
+    return speech_commands_items(path, split=split, seed=seed, silence=False, features=features)

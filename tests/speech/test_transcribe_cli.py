@@ -97,3 +97,15 @@ def test_vocabulary_errors_are_usage_errors(speech_model, audio_dir):
     assert r.exit_code == 2 and "no words" in r.stderr
     r = runner.invoke(app, base + ["--vocabulary", "yes,no", "-f", "json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["decoder"]["name"] == "lexicon"
+
+
+def test_eval_reads_a_manifest(speech_model, audio_dir):
+    manifest = audio_dir / "data.tsv"
+    manifest.write_text("path\ttext\na.wav\tyes\nsub/b.flac\tgo left\n")
+    r = runner.invoke(app, ["eval", "-m", str(speech_model), str(manifest), "--json", "--device", "cpu"])
+    assert r.exit_code == 0, r.output
+    (entry,) = json.loads(r.stdout)
+    assert entry["utterances"] == 2 and entry["audio_seconds"] == pytest.approx(3.0, abs=0.01)
+    assert 0 <= entry["accuracy"] <= 1 and entry["wer"] >= 0 and entry["decoder"] == {"name": "greedy"}
+    r = runner.invoke(app, ["eval", "-m", str(speech_model), str(audio_dir / "missing")])
+    assert r.exit_code == 1 and "missing" in r.stderr
