@@ -99,6 +99,16 @@ class ConvFrontend(nn.Module):
         self.proj = nn.Linear(self.features, cfg.projection) if cfg.projection else None
         self.out_features = cfg.projection or self.features
 
+    def fuse_batch_norm(self) -> None:
+        """Fold each eval-mode batch norm into its conv and make activations in-place (inference only)."""
+        from torch.nn.utils.fusion import fuse_conv_bn_eval
+        for block in self.convs:
+            if len(block) > 1 and isinstance(block[1], nn.BatchNorm2d):
+                block[0], block[1] = fuse_conv_bn_eval(block[0], block[1]), nn.Identity()
+            for mod in block:
+                if hasattr(mod, "inplace"):
+                    mod.inplace = True
+
     @property
     def width_stride(self) -> int:
         s = 1

@@ -90,8 +90,12 @@ def read_metadata(path: str | Path) -> dict:
     return meta
 
 
-def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
-    """Rebuild the network from the file alone, in eval mode and float32."""
+def load_model(path: str | Path, device: str | torch.device = "cpu", for_training: bool = False) -> LoadedModel:
+    """Rebuild the network from the file alone, in eval mode and float32.
+
+    Unless ``for_training``, batch norm is folded into the convolutions (same outputs, about half
+    the front-end's time on CPU); such a network has no BatchNorm weights left to fine-tune.
+    """
     path = Path(path)
     meta = read_metadata(path)
     vocab = Vocabulary.from_dict(meta["vocab"])
@@ -106,6 +110,8 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
         raise ModelFileError(f"{path}: weights do not match the architecture "
                              f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
     net = net.to(device).eval()
+    if not for_training:
+        net.frontend.fuse_batch_norm()
     if torch.device(device).type == "cpu":
         net.frontend.to(memory_format=torch.channels_last)  # matches the NHWC activations on CPU
     return LoadedModel(net, vocab, meta, path)

@@ -134,7 +134,7 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
     if ckpt:
         vocab = Vocabulary.from_dict(ckpt["vocab"])
     elif init_from:
-        vocab = load_model(init_from).vocab.extended(it.text for it in train_items)
+        vocab = load_model(init_from, for_training=True).vocab.extended(it.text for it in train_items)
     else:
         vocab = Vocabulary.from_texts(task.base_tokens() + [it.text for it in train_items],
                                       tokenizer=task.tokenizer)
@@ -145,7 +145,7 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
 
     net = CTCModel(recipe.model, len(vocab))
     if init_from and not ckpt:
-        base = load_model(init_from)
+        base = load_model(init_from, for_training=True)
         net.resize_head(len(base.vocab))
         net.load_state_dict(base.net.state_dict())
         net.resize_head(len(vocab))

@@ -70,3 +70,18 @@ def test_reverse_within_length():
     x = torch.arange(10.0).reshape(2, 5, 1)
     r = reverse_within(x, torch.tensor([3, 5]))
     assert r[0, :, 0].tolist() == [2, 1, 0, 3, 4] and r[1, :, 0].tolist() == [9, 8, 7, 6, 5]
+
+
+def test_batch_norm_fusion_keeps_the_outputs():
+    import copy
+    net = make()
+    for bn in net.modules():  # non-trivial running statistics
+        if isinstance(bn, torch.nn.BatchNorm2d):
+            bn.running_mean.uniform_(-1, 1)
+            bn.running_var.uniform_(0.5, 2)
+            bn.weight.data.uniform_(0.5, 1.5)
+    fused = copy.deepcopy(net)
+    fused.frontend.fuse_batch_norm()
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
+    x, lens = torch.rand(3, 1, 16, 50), torch.tensor([50, 41, 9])
+    torch.testing.assert_close(fused(x, lens)[0], net(x, lens)[0], atol=1e-5, rtol=1e-4)
