@@ -38,6 +38,7 @@ class DataConfig:
     train: list[DataSource] = field(default_factory=list)
     valid: list[DataSource] = field(default_factory=list)
     augment: bool = True
+    augment_options: dict = field(default_factory=dict)  # task-specific probabilities/ranges, checked by the task
     preprocess: dict = field(default_factory=dict)  # task-specific, checked by the task
 
 

@@ -125,6 +125,8 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
 
     if task.prepare_training is not None:
         task.prepare_training(recipe.data, preprocess)
+    elif recipe.data.augment_options:
+        raise ValueError(f"data.augment_options: the {task.name} task has no augmentation settings")
     train_items = gather_items(task, recipe.data.train, preprocess, cache)
     valid_items = gather_items(task, recipe.data.valid, preprocess, cache)
     if not train_items:

@@ -20,6 +20,7 @@ from .features import FeatureConfig, log_mel
 
 log = logging.getLogger("recognize")
 _NOISES: list[np.ndarray] = []  # background noise for augmentation, loaded by prepare_training
+_AUGMENT = [AugmentConfig()]    # the recipe's data.augment_options, set by prepare_training
 
 
 def preprocess_defaults() -> dict:
@@ -53,7 +54,14 @@ def items(source: DataSource, preprocess: dict, cache: Path) -> list[Item]:
 
 
 def prepare_training(data: DataConfig, preprocess: dict) -> None:
-    """Load the background noise of every training source that offers it (``options.noise: true``)."""
+    """Load the background noise of every training source that offers it (``options.noise: true``) and
+    take the recipe's augmentation settings (``data.augment_options``: fields of ``AugmentConfig``)."""
+    known = {f.name for f in dataclasses.fields(AugmentConfig)}
+    unknown = sorted(set(data.augment_options) - known)
+    if unknown:
+        raise ValueError(f"data.augment_options: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    _AUGMENT[0] = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                   for k, v in data.augment_options.items()})
     _NOISES.clear()
     sr = FeatureConfig.from_dict(preprocess).sample_rate
     for src in data.train:
@@ -69,7 +77,7 @@ def load(key: str, preprocess: dict, rng: random.Random | None) -> torch.Tensor:
     wave = load_audio(key, cfg.sample_rate)
     if rng is None:
         return log_mel(wave, cfg)
-    aug = AugmentConfig()
+    aug = _AUGMENT[0]
     return augment_features(log_mel(augment_waveform(wave, rng, aug, _NOISES, cfg.sample_rate), cfg), rng, aug)
 
 
