@@ -58,11 +58,14 @@ def output_path(inp: Input, out_dir: Path, extension: str) -> Path:
     return out_dir / rel.parent / f"{rel.stem}{extension}"
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, content: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        if isinstance(content, bytes):
+            tmp.write_bytes(content)
+        else:
+            tmp.write_text(content, encoding="utf-8")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -79,16 +82,18 @@ class Job:
     ``prepare(path)`` reads one input (raising ``input_error`` with a one-line reason when it
     cannot), ``recognize(prepared_list)`` returns one result per prepared input (or the ``input_error``
     for an input that turned out unusable only then), and
-    ``render(result, fmt)`` / ``extension(fmt)`` are the task's writers.
+    ``render(result, fmt)`` (text, or bytes for a binary format) / ``extension(fmt)`` are the
+    task's writers.
     """
 
     name: str
     prepare: Callable[[Path], object]
     recognize: Callable[[list], list]
-    render: Callable[[object, str], str]
+    render: Callable[[object, str], str | bytes]
     extension: Callable[[str], str]
     input_error: type[Exception] | tuple[type[Exception], ...]
     chunk: int = 256  # inputs read, recognised and written per round (bounds memory)
+    line_formats: tuple[str, ...] = ("txt",)  # one-line formats: prefixed by the path on stdout for many inputs
 
 
 def process(job: Job, inputs: list[Input], formats: list[str], out_dir: Path | None,
@@ -123,7 +128,13 @@ def process(job: Job, inputs: list[Input], formats: list[str], out_dir: Path | N
                     rendered = {f: job.render(res, f) for f in formats}
                     if out_dir is None:
                         text = rendered[formats[0]]
-                        print(f"{inp.path}\t{text}" if many and formats[0] == "txt" else text, end="", flush=True)
+                        if isinstance(text, bytes):
+                            sys.stdout.flush()
+                            sys.stdout.buffer.write(text)
+                            sys.stdout.buffer.flush()
+                        else:
+                            print(f"{inp.path}\t{text}" if many and formats[0] in job.line_formats else text,
+                                  end="", flush=True)
                     else:
                         for f, text in rendered.items():
                             write_atomic(output_path(inp, out_dir, job.extension(f)), text)

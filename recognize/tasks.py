@@ -28,7 +28,7 @@ class Task:
     prepare_training: Callable[[DataConfig, dict], None] | None = None
 
 
-_MODULES = {"ocr": "recognize.ocr.task", "speech": "recognize.speech.task"}
+_MODULES = {"ocr": "recognize.ocr.task", "speech": "recognize.speech.task", "omr": "recognize.omr.task"}
 
 
 def get_task(name: str) -> Task:

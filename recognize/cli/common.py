@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 
 EXPORTS = Path(__file__).resolve().parents[2] / "exports"
-DEFAULT_MODELS = {"ocr": "ocr-en.safetensors", "speech": "speech-commands.safetensors"}
+DEFAULT_MODELS = {"ocr": "ocr-en.safetensors", "speech": "speech-commands.safetensors",
+                  "omr": "omr-semantic.safetensors"}
 
 
 def usage_error(message: str) -> typer.Exit:

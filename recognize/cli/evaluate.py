@@ -12,7 +12,8 @@ from .common import BATCH, DEVICE, THREADS, lexicon_decoder, load, model_task, u
 
 def eval_cmd(
     data: list[Path] = typer.Argument(..., help="OCR: folders of name.png + name.gt.txt pairs. Speech: a "
-                                      "Speech Commands tree, an FSDD folder or a manifest (.tsv/.jsonl)."),
+                                      "Speech Commands tree, an FSDD folder or a manifest (.tsv/.jsonl). "
+                                      "Music: PrIMuS / Camera-PrIMuS folders."),
     model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the shipped model)."),
     normalize: list[str] = typer.Option(["exact", "quotes", "nocase"], "--normalize", "-n",
                                         help="Text normalisations to score with: exact, quotes, nocase."),
@@ -22,6 +23,8 @@ def eval_cmd(
                               "by hash; FSDD: speaker names)."),
     seed: int = typer.Option(0, "--seed", help="Speech: seed of the speaker split (the recipe's)."),
     vocabulary: str = typer.Option(None, "--vocabulary", "-V", help="Speech: decode constrained to these words."),
+    image: str = typer.Option("clean", "--image", help="Music: clean (<id>.png), distorted (<id>_distorted.jpg) "
+                              "or both."),
     device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS,
 ) -> None:
     """Character/word/sequence error rates of a model on labelled data (its task picks the reader)."""
@@ -32,9 +35,12 @@ def eval_cmd(
     from ..ocr.image import ImageInputError
     from ..ocr.predict import prepare, recognize
     from ..ocr.textnorm import NORMALIZERS
-    if model is not None and model_task(model) == "speech":
+    task = model_task(model) if model is not None else ("omr" if _has_scores(data) else "ocr")
+    if task == "speech":
         raise typer.Exit(_eval_speech(data, model, split, seed, vocabulary, errors, as_json, device, batch_size,
                                       threads))
+    if task == "omr":
+        raise typer.Exit(_eval_omr(data, model, image, errors, as_json, device, batch_size, threads))
     bad = [n for n in normalize if n not in NORMALIZERS]
     if bad:
         raise usage_error(f"unknown normalisation {bad[0]!r} (choose from {', '.join(NORMALIZERS)})")
@@ -117,6 +123,39 @@ def _eval_speech(data: list[Path], model: Path, split: str, seed: int, vocabular
     for e in [] if as_json else report:
         print(f"{e['data']} ({e['split']})  {e['utterances']} utterances  accuracy {100 * e['accuracy']:.1f}%  "
               f"WER {100 * e['wer']:.2f}%  CER {100 * e['cer']:.2f}%  (RTF {e['rtf']})")
+        for w in e.get("worst", []):
+            print(f"  {w['source']}\n    ref: {w['ref']}\n    hyp: {w['hyp']}")
+    return code
+
+
+def _has_scores(data: list[Path]) -> bool:
+    """True when the folders hold PrIMuS label files (so the default model is the music one)."""
+    return any(p.is_dir() and next(p.rglob("*.semantic"), None) is not None for p in data)
+
+
+def _eval_omr(data: list[Path], model: Path | None, image: str, errors: int, as_json: bool, device: str,
+              batch_size: int, threads: int) -> int:
+    """Symbol (token) and sequence error rates of a music model on PrIMuS-layout folders."""
+    from ..omr.dataset import IMAGES
+    from ..omr.evaluate import evaluate_folder
+    if image not in IMAGES:
+        raise usage_error(f"unknown --image {image!r} (choose from {', '.join(IMAGES)})")
+    m = load(model, "omr", device, threads)
+    report, code = [], 0
+    for folder in data:
+        try:
+            entry, bad = evaluate_folder(m, folder, image, batch_size, errors)
+        except (FileNotFoundError, ValueError) as e:
+            print(f"recognize: error: {e}", file=sys.stderr)
+            code = 1
+            continue
+        code = 1 if bad else code
+        report.append(entry)
+    if as_json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    for e in [] if as_json else report:
+        print(f"{e['data']} ({e['encoding']}, {e['image']})  {e['incipits']} incipits  SER {100 * e['ser']:.2f}%  "
+              f"SeqER {100 * e['seq']:.1f}%  ({e['incipits_per_s']} incipits/s)")
         for w in e.get("worst", []):
             print(f"  {w['source']}\n    ref: {w['ref']}\n    hyp: {w['hyp']}")
     return code

@@ -11,9 +11,9 @@ from PIL import Image
 
 from ..core.config import DataSource
 from ..core.data import Item
+from ..core.image import jitter, normalize, read_gray
 from ..tasks import Task
 from .dataset import find_pairs, folder_items
-from .image import normalize, read_gray
 
 log = logging.getLogger("recognize")
 
@@ -61,27 +61,10 @@ def items(source: DataSource, preprocess: dict, cache: Path) -> list[Item]:
     raise ValueError(f"ocr data source kind must be folder or synth, not {source.kind!r}")
 
 
-def augment(a: np.ndarray, rng: random.Random) -> np.ndarray:
-    """Light geometric/photometric jitter for training (synthetic lines are degraded at render time)."""
-    h, w = a.shape
-    if rng.random() < 0.5:
-        cols = max(4, round(w * rng.uniform(0.88, 1.12)))
-        a = np.array(Image.fromarray(a).resize((cols, h), Image.Resampling.BILINEAR))
-    left, right = rng.randint(0, 8), rng.randint(0, 8)
-    if left or right:
-        a = np.pad(a, ((0, 0), (left, right)))
-    if rng.random() < 0.3:
-        nrng = np.random.default_rng(rng.getrandbits(32))
-        a = np.clip(a + nrng.normal(0, rng.uniform(0.02, 0.08), a.shape).astype(np.float32), 0, 1)
-    if rng.random() < 0.3:
-        a = np.clip(a * rng.uniform(0.7, 1.0), 0, 1)
-    return a.astype(np.float32, copy=False)
-
-
 def load(key: str, preprocess: dict, rng: random.Random | None) -> torch.Tensor:
     a = normalize(read_gray(key), int(preprocess["height"]))
     if rng is not None:
-        a = augment(a, rng)
+        a = jitter(a, rng)
     return torch.from_numpy(np.ascontiguousarray(a))[None]
 
 

@@ -1,7 +1,8 @@
 import torch
 
 from recognize.core.decode import Hypothesis, Token
-from recognize.ocr.predict import glyph_spans, prepare_array, to_result
+from recognize.core.lines import token_spans as glyph_spans
+from recognize.ocr.predict import prepare_array, to_result
 
 
 def test_glyph_spans_tile_the_blanks_between_tokens():

@@ -1,0 +1,39 @@
+"""Running a music model on staff images: the shared line runner plus symbol positions."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core.image import ImageInputError, read_gray
+from ..core.lines import PreparedImage, pixel_spans, prepare_array, run_lines
+from ..core.modelfile import LoadedModel
+from .result import ScoreResult, Symbol
+
+MIN_HEIGHT = 16       # pixels: a staff cannot be read from fewer rows
+MAX_COLUMNS = 16_000  # columns after scaling to the model height
+
+
+def prepare(path: str | Path, height: int) -> PreparedImage:
+    """Read one single-staff image; raises ImageInputError with a one-line reason."""
+    gray = read_gray(path)
+    h, w = gray.shape
+    if h < MIN_HEIGHT or w < MIN_HEIGHT:
+        raise ImageInputError(f"image too small for a staff ({w}x{h} pixels)")
+    cols = round(w * height / h)
+    if cols > MAX_COLUMNS:
+        raise ImageInputError(f"staff too long: {w}x{h} pixels is {cols} columns at height {height} "
+                              f"(limit {MAX_COLUMNS}); split it into systems")
+    return prepare_array(gray, height, str(path))
+
+
+def recognize(model: LoadedModel, items: list[PreparedImage], batch_size: int = 16,
+              budget: int = 64 * 40_000) -> list[ScoreResult]:
+    """Read prepared staves in width-sorted batches; results come back in input order."""
+    desc, decoder = model.describe(), {"name": "greedy"}
+    encoding = model.preprocess.get("encoding", "semantic")
+    out = []
+    for p, hyp in zip(items, run_lines(model, items, batch_size, budget)):
+        symbols = [Symbol(t.text, x0, x1, round(t.confidence, 4))
+                   for t, (x0, x1) in zip(hyp.tokens, pixel_spans(p, hyp, model.net.width_stride))]
+        out.append(ScoreResult(p.source, p.width, p.height, encoding, symbols, round(hyp.confidence, 4),
+                               desc, decoder))
+    return out
