@@ -123,8 +123,7 @@ def _eval_speech(data: list[Path], model: Path, split: str, seed: int, vocabular
     for e in [] if as_json else report:
         print(f"{e['data']} ({e['split']})  {e['utterances']} utterances  accuracy {100 * e['accuracy']:.1f}%  "
               f"WER {100 * e['wer']:.2f}%  CER {100 * e['cer']:.2f}%  (RTF {e['rtf']})")
-        for w in e.get("worst", []):
-            print(f"  {w['source']}\n    ref: {w['ref']}\n    hyp: {w['hyp']}")
+        _print_worst(e)
     return code
 
 
@@ -156,6 +155,10 @@ def _eval_omr(data: list[Path], model: Path | None, image: str, errors: int, as_
     for e in [] if as_json else report:
         print(f"{e['data']} ({e['encoding']}, {e['image']})  {e['incipits']} incipits  SER {100 * e['ser']:.2f}%  "
               f"SeqER {100 * e['seq']:.1f}%  ({e['incipits_per_s']} incipits/s)")
-        for w in e.get("worst", []):
-            print(f"  {w['source']}\n    ref: {w['ref']}\n    hyp: {w['hyp']}")
+        _print_worst(e)
     return code
+
+
+def _print_worst(entry: dict) -> None:
+    for w in entry.get("worst", []):
+        print(f"  {w['source']}\n    ref: {w['ref']}\n    hyp: {w['hyp']}")

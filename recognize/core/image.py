@@ -18,6 +18,24 @@ def is_image(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 
 
+def scaled_width(path: str | Path, height: int) -> int:
+    """Width of the image at ``path`` once scaled to ``height`` rows (reads the header only)."""
+    with Image.open(path) as im:
+        w, h = im.size
+    return max(1, round(w * height / max(h, 1)))
+
+
+def check_size(gray: np.ndarray, height: int, what: str, min_side: int, max_columns: int, split_hint: str) -> None:
+    """Raise ImageInputError when ``gray`` is too small to hold a ``what``, or too long once scaled."""
+    h, w = gray.shape
+    if h < min_side or w < min_side:
+        raise ImageInputError(f"image too small for a {what} ({w}x{h} pixels)")
+    cols = round(w * height / h)
+    if cols > max_columns:
+        raise ImageInputError(f"{what} too long: {w}x{h} pixels is {cols} columns at height {height} "
+                              f"(limit {max_columns}); {split_hint}")
+
+
 def read_gray(path: str | Path) -> np.ndarray:
     """Decode ``path`` to uint8 grayscale ``[H, W]`` (1-bit, palette, RGB(A), 16-bit, float, CMYK)."""
     path = Path(path)

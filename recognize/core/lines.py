@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .data import pad_batch
+from .data import budget_batches, pad_batch
 from .decode import Hypothesis, greedy_decode
 from .image import normalize
 from .modelfile import LoadedModel
@@ -69,16 +69,9 @@ def run_lines(model: LoadedModel, items: list[PreparedImage], batch_size: int = 
     device = next(model.net.parameters()).device
     order = sorted(range(len(items)), key=lambda i: items[i].tensor.shape[-1])
     hyps: list[Hypothesis | None] = [None] * len(items)
-    start = 0
-    while start < len(order):
-        end = start + 1
-        while end < len(order) and end - start < batch_size and \
-                (end - start + 1) * items[order[end]].tensor.numel() <= budget:
-            end += 1
-        idx = order[start:end]
+    for idx in budget_batches(order, [p.tensor.numel() for p in items], batch_size, budget):
         x, lengths = pad_batch([items[i].tensor for i in idx])
         lp, out_lengths = model.net(x.to(device), lengths.to(device))
         for i, hyp in zip(idx, decode(lp, out_lengths)):
             hyps[i] = hyp
-        start = end
     return hyps  # type: ignore[return-value]

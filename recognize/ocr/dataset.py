@@ -4,9 +4,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PIL import Image
-
 from ..core.data import Item
+from ..core.image import scaled_width
 from .image import is_image
 
 log = logging.getLogger("recognize")
@@ -36,11 +35,6 @@ def find_pairs(root: str | Path) -> list[tuple[Path, str]]:
         raise FileNotFoundError(f"{root}: no image with a {GT_SUFFIX} transcript found")
     return pairs
 
-
-def scaled_width(path: Path, height: int) -> int:
-    with Image.open(path) as im:
-        w, h = im.size
-    return max(1, round(w * height / max(h, 1)))
 
 
 def folder_items(root: str | Path, height: int, limit: int = 0) -> list[Item]:

@@ -6,9 +6,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
-
 from ..core.data import Item
+from ..core.image import scaled_width
 
 log = logging.getLogger("recognize")
 ENCODINGS = ("semantic", "agnostic")
@@ -57,11 +56,6 @@ def find_samples(root: str | Path, encoding: str = "semantic", image: str = "cle
         raise FileNotFoundError(f"{root}: no incipit with an image and a .{encoding} file found")
     return samples
 
-
-def scaled_width(path: Path, height: int) -> int:
-    with Image.open(path) as im:
-        w, h = im.size
-    return max(1, round(w * height / max(h, 1)))
 
 
 def primus_items(root: str | Path, height: int, encoding: str = "semantic", image: str = "clean",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.image import ImageInputError, read_gray
+from ..core.image import check_size, read_gray
 from ..core.lines import PreparedImage, pixel_spans, prepare_array, run_lines
 from ..core.modelfile import LoadedModel
 from .result import ScoreResult, Symbol
@@ -15,13 +15,7 @@ MAX_COLUMNS = 16_000  # columns after scaling to the model height
 def prepare(path: str | Path, height: int) -> PreparedImage:
     """Read one single-staff image; raises ImageInputError with a one-line reason."""
     gray = read_gray(path)
-    h, w = gray.shape
-    if h < MIN_HEIGHT or w < MIN_HEIGHT:
-        raise ImageInputError(f"image too small for a staff ({w}x{h} pixels)")
-    cols = round(w * height / h)
-    if cols > MAX_COLUMNS:
-        raise ImageInputError(f"staff too long: {w}x{h} pixels is {cols} columns at height {height} "
-                              f"(limit {MAX_COLUMNS}); split it into systems")
+    check_size(gray, height, "staff", MIN_HEIGHT, MAX_COLUMNS, "split it into systems")
     return prepare_array(gray, height, str(path))
 
 

@@ -80,9 +80,13 @@ def prepare_training(data: DataConfig, preprocess: dict) -> None:
 
 def load(key: str, preprocess: dict, rng: random.Random | None) -> torch.Tensor:
     gray = read_gray(key)
-    if rng is not None and _AUGMENT["camera"] and rng.random() < float(_AUGMENT["camera"]):
-        from .synth.distort import camera_distort
-        gray = camera_distort(gray, rng)
+    if rng is not None:
+        if _AUGMENT["camera"] and rng.random() < float(_AUGMENT["camera"]):
+            from .synth.distort import camera_distort
+            gray = camera_distort(gray, rng)
+        # PrIMuS crops 1 px around the ink; users' crops are looser
+        top, bottom = (rng.randint(0, gray.shape[0] // 8) for _ in range(2))
+        gray = np.pad(gray, ((top, bottom), (0, 0)), constant_values=int(gray.max()))
     a = normalize(gray, int(preprocess["height"]))
     if rng is not None:
         a = jitter(a, rng)

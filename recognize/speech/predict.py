@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..core.data import pad_batch
+from ..core.data import budget_batches, pad_batch
 from ..core.decode import Hypothesis, greedy_decode
 from ..core.modelfile import LoadedModel
 from .audio import AudioInputError, audio_info, load_audio, stream_chunks
@@ -116,7 +116,9 @@ def recognize(model: LoadedModel, items: list[Prepared], batch_size: int = 16, b
     cfg = FeatureConfig.from_dict(model.preprocess)
     out: list = [None] * len(items)
     short = [i for i, p in enumerate(items) if not p.streamed]
-    for idx in _batches(sorted(short, key=lambda i: items[i].tensor.shape[-1]), items, batch_size, budget):
+    order = sorted(short, key=lambda i: items[i].tensor.shape[-1])
+    for idx in budget_batches(order, [p.tensor.numel() if p.tensor is not None else 0 for p in items], batch_size,
+                              budget):
         x, lengths = pad_batch([items[i].tensor for i in idx])
         for i, words in zip(idx, _run(model, x, lengths, [items[i].energy for i in idx], decoding)):
             out[i] = _transcript(model, items[i], _clip(words, items[i].duration), decoding)
@@ -127,17 +129,6 @@ def recognize(model: LoadedModel, items: list[Prepared], batch_size: int = 16, b
             except AudioInputError as e:
                 out[i] = e
     return out
-
-
-def _batches(order: list[int], items: list[Prepared], batch_size: int, budget: int):
-    start = 0
-    while start < len(order):
-        end = start + 1
-        while end < len(order) and end - start < batch_size and \
-                (end - start + 1) * items[order[end]].tensor.numel() <= budget:
-            end += 1
-        yield order[start:end]
-        start = end
 
 
 def _run(model: LoadedModel, x: torch.Tensor, lengths: torch.Tensor, energies: list[np.ndarray],
