@@ -1,11 +1,13 @@
-"""Write the bundled samples the demo reads: data/samples/ocr and data/samples/speech.
+"""Write the bundled samples the demo reads: data/samples/ocr, data/samples/speech, data/samples/omr.
 
     .venv/bin/python data/make_samples.py [--speech-commands ../shared/data/speech_commands]
 
 OCR lines are rendered from a seed no recipe trains on (2026), at their native resolution, so the
 demo reads lines the shipped model has never seen. Speech samples are real Speech Commands clips
 from the speaker-disjoint test split of the recipe's seed (speakers the model never heard; CC BY 4.0,
-Warden 2018) and one generated recording with several commands at known times.
+Warden 2018) and one generated recording with several commands at known times. Score samples are
+generated incipits (seed 2026, no recipe trains on it) in the PrIMuS layout, clean and
+camera-distorted, with their labels.
 """
 from __future__ import annotations
 
@@ -53,12 +55,23 @@ def speech_samples(commands: Path) -> None:
     print("four_commands.wav\t" + " ".join(r.split("\t")[0] for r in said))
 
 
+def omr_samples(count: int = 4) -> None:
+    from recognize.omr.synth.generate import make_sample, write_sample
+    out = SAMPLES / "omr"
+    out.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        sample = make_sample(SEED, i, distorted=True)
+        write_sample(out, sample)
+        print(f"{sample.id}\t{' '.join(sample.semantic)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--speech-commands", type=Path,
                     default=Path(__file__).resolve().parents[2] / "shared" / "data" / "speech_commands")
     args = ap.parse_args()
     speech_samples(args.speech_commands)
+    omr_samples()
     OUT.mkdir(parents=True, exist_ok=True)
     for i in range(COUNT):
         img, text = synth_image(i, SEED)
