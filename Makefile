@@ -36,6 +36,7 @@ demo: setup
 	$(BIN)/recognize ocr data/samples/ocr
 	$(BIN)/recognize transcribe data/samples/speech
 	$(BIN)/recognize transcribe data/samples/speech/four_commands.wav -f tsv
+	$(BIN)/recognize omr data/samples/omr
 
 test: setup
 	$(BIN)/python -m pytest -q tests
