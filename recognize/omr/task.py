@@ -22,7 +22,8 @@ from ..tasks import Task
 from .dataset import ENCODINGS, primus_items
 
 log = logging.getLogger("recognize")
-_AUGMENT = {"camera": 0.0}  # the recipe's data.augment_options, set by prepare_training
+AUGMENT_DEFAULTS = {"camera": 0.0}
+_AUGMENT = dict(AUGMENT_DEFAULTS)  # the recipe's data.augment_options, set by prepare_training
 
 
 def preprocess_defaults() -> dict:
@@ -72,10 +73,10 @@ def items(source: DataSource, preprocess: dict, cache: Path) -> list[Item]:
 
 def prepare_training(data: DataConfig, preprocess: dict) -> None:
     _encoding(preprocess)
-    unknown = sorted(set(data.augment_options) - set(_AUGMENT))
+    unknown = sorted(set(data.augment_options) - set(AUGMENT_DEFAULTS))
     if unknown:
-        raise ValueError(f"data.augment_options: unknown key {unknown[0]!r} (known: {', '.join(_AUGMENT)})")
-    _AUGMENT.update(data.augment_options)
+        raise ValueError(f"data.augment_options: unknown key {unknown[0]!r} (known: {', '.join(AUGMENT_DEFAULTS)})")
+    _AUGMENT.update({**AUGMENT_DEFAULTS, **data.augment_options})
 
 
 def load(key: str, preprocess: dict, rng: random.Random | None) -> torch.Tensor:
