@@ -60,6 +60,22 @@ def gather_items(task: Task, sources, preprocess: dict, cache: Path) -> list[Ite
     return items
 
 
+def sampler_steps(sampler, epochs: int) -> list[int]:
+    """Batches in each epoch (the length-bucketed batches are re-drawn every epoch)."""
+    counts = []
+    for e in range(epochs):
+        sampler.set_epoch(e)
+        counts.append(len(sampler.batches()))
+    return counts
+
+
+def schedule_done(sched) -> bool:
+    """A one-cycle schedule at its last step (possible when resuming a run whose step count was
+    estimated differently): the learning rate then stays at its final value."""
+    total = getattr(sched, "total_steps", None)
+    return total is not None and sched.last_epoch >= total - 1
+
+
 def make_scheduler(opt, cfg, total_steps: int):
     if cfg.schedule == "onecycle":
         total = max(total_steps, 4)
@@ -163,8 +179,8 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
     sampler = BucketBatchSampler([it.length for it in train_items], budget, cfg.max_batch, True, cfg.seed)
     valid_ds = ItemDataset(valid_items, vocab, lambda k, r: task.load(k, preprocess, None))
     valid_sampler = BucketBatchSampler([it.length for it in valid_items], budget, cfg.max_batch, False)
-    steps_per_epoch = len(sampler.batches())
-    total_steps = steps_per_epoch * cfg.epochs
+    epoch_steps = sampler_steps(sampler, cfg.epochs)  # batch counts differ a little from epoch to epoch
+    total_steps = sum(epoch_steps)
 
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = make_scheduler(opt, cfg, total_steps)
@@ -213,7 +229,7 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
         for epoch in range(start_epoch, cfg.epochs):
             sampler.set_epoch(epoch, skip if epoch == start_epoch else 0)
             train_ds.epoch = epoch
-            bar = progress.add_task(f"epoch {epoch + 1}/{cfg.epochs}", total=steps_per_epoch,
+            bar = progress.add_task(f"epoch {epoch + 1}/{cfg.epochs}", total=epoch_steps[epoch],
                                     completed=sampler.skip, info="")
             net.train()
             t0, n0, loss_sum, loss_n, win_sum, win_n = time.time(), 0, 0.0, 0, 0.0, 0
@@ -231,7 +247,8 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
                     opt.step()
                 else:
                     log.warning("step %d: non-finite loss, batch skipped", step)
-                sched.step()
+                if not schedule_done(sched):
+                    sched.step()
                 step += 1
                 batch_in_epoch += 1
                 seen += len(lengths)
