@@ -34,7 +34,7 @@ $(STAMP_PIP): $(STAMP_APT) pyproject.toml requirements.lock
 
 demo: setup
 	$(BIN)/recognize ocr data/samples/ocr
-	$(BIN)/recognize transcribe data/samples/speech
+	$(BIN)/recognize transcribe data/samples/speech --vocabulary data/samples/speech/commands.txt
 	$(BIN)/recognize transcribe data/samples/speech/four_commands.wav -f tsv
 	$(BIN)/recognize omr data/samples/omr
 
