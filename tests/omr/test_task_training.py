@@ -42,3 +42,14 @@ def test_recipe_errors_are_named(tmp_path):
     with pytest.raises(ValueError, match="primus or synth"):
         from recognize.core.config import DataSource
         task.items(DataSource(kind="folder"), {"height": 64, "encoding": "semantic"}, tmp_path)
+
+
+def test_synth_source_gives_either_encoding(tmp_path):
+    from recognize.core.config import DataSource
+    task = get_task("omr")
+    src = DataSource(kind="synth", count=3, seed=8, options={"workers": 1})
+    sem = task.items(src, {"height": 64, "encoding": "semantic"}, tmp_path)
+    agn = task.items(src, {"height": 64, "encoding": "agnostic"}, tmp_path)
+    assert [a.key for a in sem] == [b.key for b in agn] and len(sem) == 3
+    assert all(it.text.startswith("clef-") and it.length > 64 for it in sem)
+    assert all(it.text.startswith("clef.") for it in agn)
