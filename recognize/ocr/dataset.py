@@ -36,7 +36,6 @@ def find_pairs(root: str | Path) -> list[tuple[Path, str]]:
     return pairs
 
 
-
 def folder_items(root: str | Path, height: int, limit: int = 0) -> list[Item]:
     pairs = find_pairs(root)
     if limit:

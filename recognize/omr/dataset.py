@@ -26,6 +26,14 @@ def read_tokens(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").split()
 
 
+def image_names(sid: str, image: str) -> list[str]:
+    """File names of incipit ``sid``'s images of kind ``image`` (clean, distorted or both)."""
+    if image not in IMAGES:
+        raise ValueError(f"unknown image kind {image!r} (choose from {', '.join(IMAGES)})")
+    return {"clean": [f"{sid}.png"], "distorted": [f"{sid}_distorted.jpg"],
+            "both": [f"{sid}.png", f"{sid}_distorted.jpg"]}[image]
+
+
 def find_samples(root: str | Path, encoding: str = "semantic", image: str = "clean") -> list[Sample]:
     """Every incipit under ``root`` (searched recursively) that has the image(s) and the label file.
 
@@ -42,8 +50,7 @@ def find_samples(root: str | Path, encoding: str = "semantic", image: str = "cle
     samples, missing = [], 0
     for label in sorted(root.rglob(f"*.{encoding}")):
         sid = label.stem
-        wanted = {"clean": [f"{sid}.png"], "distorted": [f"{sid}_distorted.jpg"],
-                  "both": [f"{sid}.png", f"{sid}_distorted.jpg"]}[image]
+        wanted = image_names(sid, image)
         paths = [label.parent / name for name in wanted if (label.parent / name).is_file()]
         if len(paths) < len(wanted):
             missing += 1

@@ -19,7 +19,7 @@ from ..core.config import DataConfig, DataSource
 from ..core.data import Item
 from ..core.image import jitter, normalize, read_gray
 from ..tasks import Task
-from .dataset import ENCODINGS, primus_items
+from .dataset import ENCODINGS, image_names, primus_items, read_tokens
 
 log = logging.getLogger("recognize")
 AUGMENT_DEFAULTS = {"camera": 0.0}
@@ -53,12 +53,9 @@ def synth_items(source: DataSource, height: int, encoding: str, cache: Path) -> 
     for line in (out / f"index-{source.count}.tsv").read_text(encoding="utf-8").splitlines():
         sid, width, h, semantic = line.split("\t", 3)
         folder = out / sid
-        text = semantic if encoding == "semantic" else " ".join((folder / f"{sid}.agnostic").read_text().split())
-        cols = max(1, round(int(width) * height / max(int(h), 1)))
-        if image in ("clean", "both"):
-            items.append(Item(str(folder / f"{sid}.png"), " ".join(text.split()), cols))
-        if image in ("distorted", "both"):
-            items.append(Item(str(folder / f"{sid}_distorted.jpg"), " ".join(text.split()), cols))
+        tokens = semantic.split() if encoding == "semantic" else read_tokens(folder / f"{sid}.agnostic")
+        text, cols = " ".join(tokens), max(1, round(int(width) * height / max(int(h), 1)))
+        items.extend(Item(str(folder / name), text, cols) for name in image_names(sid, image))
     return items
 
 
