@@ -75,15 +75,9 @@ def eval_cmd(
             worst = sorted(zip(refs, hyps, (p.source for p in prepared)), key=lambda t: -edits(f(t[0]), f(t[1])))
             entry["worst"] = [{"source": s, "ref": r, "hyp": h} for r, h, s in worst[:errors]]
         report.append(entry)
-    if as_json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
-    else:
-        for e in report:
-            rates = "  ".join(f"{n}: CER {100 * e[n]['cer']:.2f}% WER {100 * e[n]['wer']:.2f}% "
-                              f"SeqER {100 * e[n]['seq']:.1f}%" for n in normalize)
-            print(f"{e['data']}  {e['lines']} lines  {rates}  ({e['lines_per_s']} lines/s)")
-            for w in e.get("worst", []):
-                print(f"  {w['source']}\n    ref: {w['ref']}\n    hyp: {w['hyp']}")
+    _print_report(report, as_json, lambda e: f"{e['data']}  {e['lines']} lines  " + "  ".join(
+        f"{n}: CER {100 * e[n]['cer']:.2f}% WER {100 * e[n]['wer']:.2f}% SeqER {100 * e[n]['seq']:.1f}%"
+        for n in normalize) + f"  ({e['lines_per_s']} lines/s)")
     raise typer.Exit(code)
 
 
@@ -118,12 +112,9 @@ def _eval_speech(data: list[Path], model: Path, split: str, seed: int, vocabular
             worst = sorted(zip(refs, hyps, (it.key for it in items)), key=lambda t: -edits(t[0], t[1]))
             entry["worst"] = [{"source": s, "ref": r, "hyp": h} for r, h, s in worst[:errors] if r != h]
         report.append(entry)
-    if as_json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
-    for e in [] if as_json else report:
-        print(f"{e['data']} ({e['split']})  {e['utterances']} utterances  accuracy {100 * e['accuracy']:.1f}%  "
-              f"WER {100 * e['wer']:.2f}%  CER {100 * e['cer']:.2f}%  (RTF {e['rtf']})")
-        _print_worst(e)
+    _print_report(report, as_json, lambda e: (
+        f"{e['data']} ({e['split']})  {e['utterances']} utterances  accuracy {100 * e['accuracy']:.1f}%  "
+        f"WER {100 * e['wer']:.2f}%  CER {100 * e['cer']:.2f}%  (RTF {e['rtf']})"))
     return code
 
 
@@ -150,15 +141,18 @@ def _eval_omr(data: list[Path], model: Path | None, image: str, errors: int, as_
             continue
         code = 1 if bad else code
         report.append(entry)
-    if as_json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
-    for e in [] if as_json else report:
-        print(f"{e['data']} ({e['encoding']}, {e['image']})  {e['incipits']} incipits  SER {100 * e['ser']:.2f}%  "
-              f"SeqER {100 * e['seq']:.1f}%  ({e['incipits_per_s']} incipits/s)")
-        _print_worst(e)
+    _print_report(report, as_json, lambda e: (
+        f"{e['data']} ({e['encoding']}, {e['image']})  {e['incipits']} incipits  SER {100 * e['ser']:.2f}%  "
+        f"SeqER {100 * e['seq']:.1f}%  ({e['incipits_per_s']} incipits/s)"))
     return code
 
 
-def _print_worst(entry: dict) -> None:
-    for w in entry.get("worst", []):
-        print(f"  {w['source']}\n    ref: {w['ref']}\n    hyp: {w['hyp']}")
+def _print_report(report: list[dict], as_json: bool, summary) -> None:
+    """The report as JSON, or one ``summary(entry)`` line per data set followed by its worst samples."""
+    if as_json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    for e in report:
+        print(summary(e))
+        for w in e.get("worst", []):
+            print(f"  {w['source']}\n    ref: {w['ref']}\n    hyp: {w['hyp']}")
