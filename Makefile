@@ -25,11 +25,12 @@ $(STAMP_APT): data/setup_tts.sh
 	@bash data/setup_tts.sh
 	@touch $@
 
-$(STAMP_PIP): $(STAMP_APT) pyproject.toml requirements.lock
+$(STAMP_PIP): $(STAMP_APT) pyproject.toml requirements.lock data/setup_kenlm.sh
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
+	@bash data/setup_kenlm.sh $(VENV)
 	@touch $@
 
 demo: setup

@@ -63,10 +63,51 @@ def check_formats(formats: list[str], known, out: Path | None) -> None:
         raise usage_error("several --format values need --out DIR")
 
 
-def lexicon_decoder(spec: str, vocab, beam_width: int = 50):
-    """A word-list constrained decoder for ``--vocabulary`` or exit 2 with the reason."""
-    from ..core.lexicon import LexiconDecoder, LexiconError, read_word_list
+DECODER = typer.Option(None, "--decoder", help="greedy (the default) or beam.")
+BEAM_BACKEND = typer.Option(None, "--beam-backend", help="auto (default: flashlight; pyctcdecode for word LMs "
+                            "and hotwords; cuda on a GPU without LM), flashlight, pyctcdecode or cuda.")
+BEAM_WIDTH = typer.Option(None, "--beam-width", min=1, help="Hypotheses kept by beam search (default 32).")
+LM = typer.Option(None, "--lm", help="KenLM language model (from `recognize lm build`); 'none' for no LM.")
+ALPHA = typer.Option(None, "--alpha", help="LM weight (default 0.5).")
+BETA = typer.Option(None, "--beta", help="Bonus per word (default 0).")
+LEXICON = typer.Option(None, "--lexicon", help="Only these words: a file (one per line) or a list 'a,b,c'.")
+HOTWORDS = typer.Option(None, "--hotword", help="Words to favour (repeatable; pyctcdecode).")
+NBEST = typer.Option(None, "--nbest", min=1, help="Keep the N best hypotheses with scores in the JSON output.")
+DECODING = typer.Option(None, "--decoding", help="Decoding config (JSON, e.g. from `recognize tune`); "
+                        "the options above override it.")
+
+
+def decoding_config(model_path: Path | None, task: str) -> Path:
+    """The decoding config shipped next to a model (``exports/ocr-en.decoding.json``), used by
+    ``--decoder beam`` when no other config is given."""
+    return (model_path or default_model(task)).with_suffix(".decoding.json")
+
+
+def make_decoder(m, model_path: Path | None, decoding: Path | None = None, decoder: str | None = None,
+                 backend: str | None = None, beam_width: int | None = None, lm: str | None = None,
+                 alpha: float | None = None, beta: float | None = None, lexicon: str | None = None,
+                 hotwords: list[str] | None = None, nbest: int | None = None, default_beam_width: int = 32):
+    """The decoder the options ask for, or exit 2 with the reason.
+
+    Settings come from, in order: the defaults, the model's shipped decoding config (when
+    ``--decoder beam`` is given without ``--decoding``), ``--decoding FILE``, then the options.
+    Asking for an LM, a lexicon or hotwords implies beam search.
+    """
+    from ..core import decoders
+    from ..core.lexicon import read_word_list
     try:
-        return LexiconDecoder(read_word_list(spec), vocab, beam_size=beam_width)
-    except (LexiconError, OSError, UnicodeDecodeError) as e:
+        spec = decoders.DecoderSpec(beam_width=default_beam_width)
+        if decoding is not None:
+            spec = decoders.read_spec(decoding)
+        elif decoder == "beam" and decoding_config(model_path, m.task).is_file():
+            spec = decoders.read_spec(decoding_config(model_path, m.task))
+        wants_beam = lm not in (None, "none") or lexicon or hotwords or nbest
+        spec = spec.merged(decoder=decoder or ("beam" if wants_beam else None), backend=backend,
+                           beam_width=beam_width, alpha=alpha, beta=beta, nbest=nbest,
+                           lexicon=read_word_list(lexicon) if lexicon else None, hotwords=hotwords or None)
+        if lm is not None:
+            spec.lm = None if lm == "none" else lm
+        device = str(next(m.net.parameters()).device)
+        return decoders.make_decoder(spec, m.vocab, device)
+    except (decoders.DecoderError, OSError) as e:
         raise usage_error(str(e)) from None

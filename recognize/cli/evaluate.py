@@ -7,7 +7,25 @@ from pathlib import Path
 
 import typer
 
-from .common import BATCH, DEVICE, THREADS, lexicon_decoder, load, model_task, usage_error
+from .common import (
+    ALPHA,
+    BATCH,
+    BEAM_BACKEND,
+    BEAM_WIDTH,
+    BETA,
+    DECODER,
+    DECODING,
+    DEVICE,
+    HOTWORDS,
+    LEXICON,
+    LM,
+    NBEST,
+    THREADS,
+    load,
+    make_decoder,
+    model_task,
+    usage_error,
+)
 
 
 def eval_cmd(
@@ -25,6 +43,9 @@ def eval_cmd(
     vocabulary: str = typer.Option(None, "--vocabulary", "-V", help="Speech: decode constrained to these words."),
     image: str = typer.Option("clean", "--image", help="Music: clean (<id>.png), distorted (<id>_distorted.jpg) "
                               "or both."),
+    decoder: str = DECODER, beam_backend: str = BEAM_BACKEND, beam_width: int = BEAM_WIDTH, lm: str = LM,
+    alpha: float = ALPHA, beta: float = BETA, lexicon: str = LEXICON, hotword: list[str] = HOTWORDS,
+    nbest: int = NBEST, decoding: Path = DECODING,
     device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS,
 ) -> None:
     """Character/word/sequence error rates of a model on labelled data (its task picks the reader)."""
@@ -36,15 +57,20 @@ def eval_cmd(
     from ..ocr.predict import prepare, recognize
     from ..ocr.textnorm import NORMALIZERS
     task = model_task(model) if model is not None else ("omr" if _has_scores(data) else "ocr")
+
+    def decoder_for(m, default_beam_width: int = 32):
+        return make_decoder(m, model, decoding, decoder, beam_backend, beam_width, lm, alpha, beta,
+                            lexicon or vocabulary, hotword, nbest, default_beam_width)
     if task == "speech":
-        raise typer.Exit(_eval_speech(data, model, split, seed, vocabulary, errors, as_json, device, batch_size,
+        raise typer.Exit(_eval_speech(data, model, split, seed, decoder_for, errors, as_json, device, batch_size,
                                       threads))
     if task == "omr":
-        raise typer.Exit(_eval_omr(data, model, image, errors, as_json, device, batch_size, threads))
+        raise typer.Exit(_eval_omr(data, model, image, decoder_for, errors, as_json, device, batch_size, threads))
     bad = [n for n in normalize if n not in NORMALIZERS]
     if bad:
         raise usage_error(f"unknown normalisation {bad[0]!r} (choose from {', '.join(NORMALIZERS)})")
     m = load(model, "ocr", device, threads)
+    dec = decoder_for(m)
     height = int(m.preprocess["height"])
     report, code = [], 0
     for folder in data:
@@ -63,17 +89,17 @@ def eval_cmd(
                 print(f"recognize: error: {img}: {e}", file=sys.stderr)
                 code = 1
         t0 = time.perf_counter()
-        hyps = [r.text for r in recognize(m, prepared, batch_size)]
+        hyps = [r.text for r in recognize(m, prepared, batch_size, decoder=dec)]
         secs = time.perf_counter() - t0
         entry = {"data": str(folder), "lines": len(refs), "seconds": round(secs, 3),
-                 "lines_per_s": round(len(refs) / max(secs, 1e-9), 1)}
+                 "lines_per_s": round(len(refs) / max(secs, 1e-9), 1), "decoder": dec.settings()}
         for n in normalize:
             f = NORMALIZERS[n]
             entry[n] = error_rates([f(r) for r in refs], [f(h) for h in hyps]).to_dict()
         if errors:
             f = NORMALIZERS[normalize[0]]
             worst = sorted(zip(refs, hyps, (p.source for p in prepared)), key=lambda t: -edits(f(t[0]), f(t[1])))
-            entry["worst"] = [{"source": s, "ref": r, "hyp": h} for r, h, s in worst[:errors]]
+            entry["worst"] = [{"source": s, "ref": r, "hyp": h} for r, h, s in worst[:errors] if f(r) != f(h)]
         report.append(entry)
     _print_report(report, as_json, lambda e: f"{e['data']}  {e['lines']} lines  " + "  ".join(
         f"{n}: CER {100 * e[n]['cer']:.2f}% WER {100 * e[n]['wer']:.2f}% SeqER {100 * e[n]['seq']:.1f}%"
@@ -81,7 +107,7 @@ def eval_cmd(
     raise typer.Exit(code)
 
 
-def _eval_speech(data: list[Path], model: Path, split: str, seed: int, vocabulary: str | None, errors: int,
+def _eval_speech(data: list[Path], model: Path, split: str, seed: int, decoder_for, errors: int,
                  as_json: bool, device: str, batch_size: int, threads: int) -> int:
     """Word error rate and utterance accuracy of a speech model on labelled recordings."""
     import time
@@ -90,7 +116,7 @@ def _eval_speech(data: list[Path], model: Path, split: str, seed: int, vocabular
     from ..speech.dataset import dataset_items
     from ..speech.predict import Decoding, prepare, recognize
     m = load(model, "speech", device, threads)
-    decoding = Decoding(lexicon_decoder(vocabulary, m.vocab) if vocabulary else None)
+    decoding = Decoding(decoder_for(m, 50))
     report, code = [], 0
     for path in data:
         try:
@@ -123,18 +149,19 @@ def _has_scores(data: list[Path]) -> bool:
     return any(p.is_dir() and next(p.rglob("*.semantic"), None) is not None for p in data)
 
 
-def _eval_omr(data: list[Path], model: Path | None, image: str, errors: int, as_json: bool, device: str,
-              batch_size: int, threads: int) -> int:
+def _eval_omr(data: list[Path], model: Path | None, image: str, decoder_for, errors: int, as_json: bool,
+              device: str, batch_size: int, threads: int) -> int:
     """Symbol (token) and sequence error rates of a music model on PrIMuS-layout folders."""
     from ..omr.dataset import IMAGES
     from ..omr.evaluate import evaluate_folder
     if image not in IMAGES:
         raise usage_error(f"unknown --image {image!r} (choose from {', '.join(IMAGES)})")
     m = load(model, "omr", device, threads)
+    dec = decoder_for(m)
     report, code = [], 0
     for folder in data:
         try:
-            entry, bad = evaluate_folder(m, folder, image, batch_size, errors)
+            entry, bad = evaluate_folder(m, folder, image, batch_size, errors, dec)
         except (FileNotFoundError, ValueError) as e:
             print(f"recognize: error: {e}", file=sys.stderr)
             code = 1

@@ -5,7 +5,25 @@ from pathlib import Path
 
 import typer
 
-from .common import BATCH, DEVICE, THREADS, check_formats, load, usage_error
+from .common import (
+    ALPHA,
+    BATCH,
+    BEAM_BACKEND,
+    BEAM_WIDTH,
+    BETA,
+    DECODER,
+    DECODING,
+    DEVICE,
+    HOTWORDS,
+    LEXICON,
+    LM,
+    NBEST,
+    THREADS,
+    check_formats,
+    load,
+    make_decoder,
+    usage_error,
+)
 
 
 def omr_cmd(
@@ -14,6 +32,9 @@ def omr_cmd(
     out: Path = typer.Option(None, "--out", "-o", help="Output directory; without it results go to stdout."),
     formats: list[str] = typer.Option(["semantic"], "--format", "-f",
                                       help="semantic, agnostic, json, musicxml, midi (repeatable)."),
+    decoder: str = DECODER, beam_backend: str = BEAM_BACKEND, beam_width: int = BEAM_WIDTH, lm: str = LM,
+    alpha: float = ALPHA, beta: float = BETA, lexicon: str = LEXICON, hotword: list[str] = HOTWORDS,
+    nbest: int = NBEST, decoding: Path = DECODING,
     device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS,
 ) -> None:
     """Read monophonic single-staff scores. Exit 0: all done; 1: some inputs failed; 2: usage error."""
@@ -30,7 +51,8 @@ def omr_cmd(
     inputs, failures = expand(paths, is_image)
     if out is None and writers.WRITERS[formats[0]].binary and len(inputs) + len(failures) > 1:
         raise usage_error(f"format {formats[0]!r} of several inputs needs --out DIR")
+    dec = make_decoder(m, model, decoding, decoder, beam_backend, beam_width, lm, alpha, beta, lexicon, hotword, nbest)
     height = int(m.preprocess["height"])
-    job = Job("omr", lambda p: prepare(p, height), lambda items: recognize(m, items, batch_size),
+    job = Job("omr", lambda p: prepare(p, height), lambda items: recognize(m, items, batch_size, decoder=dec),
               writers.render, writers.extension, ImageInputError, line_formats=("semantic", "agnostic"))
     raise typer.Exit(process(job, inputs, formats, out, failures).exit_code)

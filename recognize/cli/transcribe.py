@@ -5,8 +5,25 @@ from pathlib import Path
 
 import typer
 
-from .common import BATCH, DEVICE, THREADS, check_formats, lexicon_decoder, load
+from .common import (
+    ALPHA,
+    BATCH,
+    BEAM_BACKEND,
+    BETA,
+    DECODER,
+    DECODING,
+    DEVICE,
+    HOTWORDS,
+    LEXICON,
+    LM,
+    NBEST,
+    THREADS,
+    check_formats,
+    load,
+    make_decoder,
+)
 
+BEAM_WIDTH_DEFAULT = 50  # commands are short: a wide beam costs little
 UNK_THRESHOLD = 0.5  # chosen on the recipe's validation speakers (see README, "Spoken commands")
 
 
@@ -16,10 +33,14 @@ def transcribe_cmd(
     out: Path = typer.Option(None, "--out", "-o", help="Output directory; without it results go to stdout."),
     formats: list[str] = typer.Option(["txt"], "--format", "-f", help="txt, json, tsv, srt, vtt (repeatable)."),
     vocabulary: str = typer.Option(None, "--vocabulary", "-V",
-                                   help="Only these words: a file (one per line) or a list 'yes,no,stop'."),
+                                   help="Only these words: a file (one per line) or a list 'yes,no,stop' "
+                                   "(the same as --lexicon)."),
     unk_threshold: float = typer.Option(UNK_THRESHOLD, "--unk-threshold", min=0.0, max=1.0,
                                         help="Words less confident than this are written <unk> (0 = never)."),
-    beam_width: int = typer.Option(50, "--beam-width", min=1, help="Beam width of --vocabulary decoding."),
+    decoder: str = DECODER, beam_backend: str = BEAM_BACKEND,
+    beam_width: int = typer.Option(None, "--beam-width", min=1, help="Hypotheses kept by beam search (default 50)."),
+    lm: str = LM, alpha: float = ALPHA, beta: float = BETA, lexicon: str = LEXICON, hotword: list[str] = HOTWORDS,
+    nbest: int = NBEST, decoding: Path = DECODING,
     device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS,
 ) -> None:
     """Transcribe audio files. Exit 0: all done; 1: some inputs failed; 2: usage error."""
@@ -29,7 +50,9 @@ def transcribe_cmd(
     from ..speech.predict import Decoding, prepare, recognize
     check_formats(formats, writers.FORMATS, out)
     m = load(model, "speech", device, threads)
-    decoding = Decoding(lexicon_decoder(vocabulary, m.vocab, beam_width) if vocabulary else None, unk_threshold)
+    dec = make_decoder(m, model, decoding, decoder, beam_backend, beam_width, lm, alpha, beta, lexicon or vocabulary,
+                       hotword, nbest, default_beam_width=BEAM_WIDTH_DEFAULT)
+    decoding = Decoding(dec, unk_threshold)
     inputs, failures = expand(paths, is_audio)
     job = Job("transcribe", lambda p: prepare(p, m.preprocess),
               lambda items: recognize(m, items, batch_size, decoding=decoding), writers.render, writers.extension,

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from .vocab import Vocabulary
@@ -26,6 +25,12 @@ class Hypothesis:
     text: str
     tokens: list[Token] = field(default_factory=list)
     frames: int = 0  # number of valid output frames
+    score: float | None = None  # the decoder's total score (beam search), None for greedy
+    alternatives: list[tuple[str, float]] = field(default_factory=list)  # n-best (text, score), best first
+
+    def nbest(self) -> list[dict]:
+        """The n-best list for the JSON outputs (empty unless the decoder kept several)."""
+        return [{"text": t, "score": s} for t, s in self.alternatives]
 
     @property
     def confidence(self) -> float:
@@ -53,6 +58,15 @@ def _collapse(best: np.ndarray, probs: np.ndarray, vocab: Vocabulary) -> Hypothe
     return Hypothesis(vocab.join([t.text for t in tokens]), tokens, n)
 
 
-def frame_posteriors(log_probs: Tensor) -> Tensor:
-    """Convenience: probabilities ``[N, T, V]`` as float32 on CPU."""
-    return torch.exp(log_probs.detach().float()).cpu()
+@dataclass
+class GreedyDecoder:
+    """The best path: the most likely token at every frame, repeats merged, blanks dropped."""
+
+    vocab: Vocabulary
+
+    def __call__(self, log_probs: Tensor, lengths: Tensor) -> list[Hypothesis]:
+        return greedy_decode(log_probs, lengths, self.vocab)
+
+    def settings(self) -> dict:
+        return {"name": "greedy"}
+

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.decode import Hypothesis
+from ..core.decode import GreedyDecoder, Hypothesis
+from ..core.decoders import Decoder
 from ..core.lines import PreparedImage, pixel_spans, run_lines
 from ..core.lines import prepare_array as _prepare_array
 from ..core.modelfile import LoadedModel
@@ -27,12 +28,14 @@ def to_result(p: Prepared, hyp: Hypothesis, stride: int, model: dict, decoder: d
     """Map CTC frame spans back to pixel columns of the original image."""
     glyphs = [Glyph(t.text, x0, x1, round(t.confidence, 4))
               for t, (x0, x1) in zip(hyp.tokens, pixel_spans(p, hyp, stride))]
-    return LineResult(p.source, p.width, p.height, hyp.text, round(hyp.confidence, 4), glyphs, model, decoder)
+    return LineResult(p.source, p.width, p.height, hyp.text, round(hyp.confidence, 4), glyphs, model, decoder,
+                      hyp.nbest())
 
 
 def recognize(model: LoadedModel, items: list[Prepared], batch_size: int = 16,
-              budget: int = 48 * 40_000) -> list[LineResult]:
+              budget: int = 48 * 40_000, decoder: Decoder | None = None) -> list[LineResult]:
     """Recognise prepared lines in length-sorted batches; results come back in input order."""
-    desc, decoder = model.describe(), {"name": "greedy"}
-    hyps = run_lines(model, items, batch_size, budget)
-    return [to_result(p, h, model.net.width_stride, desc, decoder) for p, h in zip(items, hyps)]
+    decoder = decoder or GreedyDecoder(model.vocab)
+    desc, settings = model.describe(), decoder.settings()
+    hyps = run_lines(model, items, batch_size, budget, decoder)
+    return [to_result(p, h, model.net.width_stride, desc, settings) for p, h in zip(items, hyps)]

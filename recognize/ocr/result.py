@@ -30,6 +30,7 @@ class LineResult:
     glyphs: list[Glyph] = field(default_factory=list)
     model: dict = field(default_factory=dict)    # {"name", "sha256", "task", ...}
     decoder: dict = field(default_factory=dict)  # {"name": "greedy", ...settings}
+    nbest: list[dict] = field(default_factory=list)  # beam search --nbest N: [{"text", "score"}], best first
 
     def words(self) -> list[list[Glyph]]:
         """Glyphs grouped into words (runs of non-space glyphs)."""

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..core.decode import GreedyDecoder
+from ..core.decoders import Decoder
 from ..core.image import check_size, read_gray
 from ..core.lines import PreparedImage, pixel_spans, prepare_array, run_lines
 from ..core.modelfile import LoadedModel
@@ -20,14 +22,15 @@ def prepare(path: str | Path, height: int) -> PreparedImage:
 
 
 def recognize(model: LoadedModel, items: list[PreparedImage], batch_size: int = 16,
-              budget: int = 64 * 40_000) -> list[ScoreResult]:
+              budget: int = 64 * 40_000, decoder: Decoder | None = None) -> list[ScoreResult]:
     """Read prepared staves in width-sorted batches; results come back in input order."""
-    desc, decoder = model.describe(), {"name": "greedy"}
+    decoder = decoder or GreedyDecoder(model.vocab)
+    desc, settings = model.describe(), decoder.settings()
     encoding = model.preprocess.get("encoding", "semantic")
     out = []
-    for p, hyp in zip(items, run_lines(model, items, batch_size, budget)):
+    for p, hyp in zip(items, run_lines(model, items, batch_size, budget, decoder)):
         symbols = [Symbol(t.text, x0, x1, round(t.confidence, 4))
                    for t, (x0, x1) in zip(hyp.tokens, pixel_spans(p, hyp, model.net.width_stride))]
         out.append(ScoreResult(p.source, p.width, p.height, encoding, symbols, round(hyp.confidence, 4),
-                               desc, decoder))
+                               desc, settings, hyp.nbest()))
     return out

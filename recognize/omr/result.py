@@ -25,6 +25,7 @@ class ScoreResult:
     confidence: float = 1.0
     model: dict = field(default_factory=dict)
     decoder: dict = field(default_factory=dict)
+    nbest: list[dict] = field(default_factory=list)  # beam search --nbest N: [{"text", "score"}], best first
 
     @property
     def tokens(self) -> list[str]:

@@ -6,7 +6,6 @@ and only their speech regions are read by the model.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import torch
 
 from ..core.data import budget_batches, pad_batch
 from ..core.decode import Hypothesis, greedy_decode
+from ..core.decoders import Decoder
 from ..core.modelfile import LoadedModel
 from .audio import AudioInputError, audio_info, load_audio, stream_chunks
 from .features import FeatureConfig, frame_seconds, log_mel
@@ -45,7 +45,7 @@ class Decoding:
     """How hypotheses are made: ``decoder`` maps ``(log_probs, lengths)`` to hypotheses (greedy when
     None); words whose confidence is below ``threshold`` become ``<unk>``."""
 
-    decoder: Callable | None = None
+    decoder: Decoder | None = None
     threshold: float = 0.0
 
     def decode(self, log_probs, lengths, vocab) -> list[Hypothesis]:
@@ -120,8 +120,8 @@ def recognize(model: LoadedModel, items: list[Prepared], batch_size: int = 16, b
     for idx in budget_batches(order, [p.tensor.numel() if p.tensor is not None else 0 for p in items], batch_size,
                               budget):
         x, lengths = pad_batch([items[i].tensor for i in idx])
-        for i, words in zip(idx, _run(model, x, lengths, [items[i].energy for i in idx], decoding)):
-            out[i] = _transcript(model, items[i], _clip(words, items[i].duration), decoding)
+        for i, (words, nbest) in zip(idx, _run(model, x, lengths, [items[i].energy for i in idx], decoding)):
+            out[i] = _transcript(model, items[i], _clip(words, items[i].duration), decoding, nbest)
     for i, p in enumerate(items):
         if p.streamed:
             try:
@@ -132,14 +132,14 @@ def recognize(model: LoadedModel, items: list[Prepared], batch_size: int = 16, b
 
 
 def _run(model: LoadedModel, x: torch.Tensor, lengths: torch.Tensor, energies: list[np.ndarray],
-         decoding: Decoding) -> list[list[Word]]:
-    """Words (times relative to each input's start) for a padded feature batch."""
+         decoding: Decoding) -> list[tuple[list[Word], list[dict]]]:
+    """Words (times relative to each input's start) and n-best list for a padded feature batch."""
     cfg = FeatureConfig.from_dict(model.preprocess)
     hop = frame_seconds(cfg)
     device = next(model.net.parameters()).device
     lp, out_lengths = model.net(x.to(device), lengths.to(device))
     hyps = decoding.decode(lp, out_lengths, model.vocab)
-    return [words_from(h, hop * model.net.width_stride, float(n) * hop, e, hop, decoding.threshold)
+    return [(words_from(h, hop * model.net.width_stride, float(n) * hop, e, hop, decoding.threshold), h.nbest())
             for h, n, e in zip(hyps, lengths.tolist(), energies)]
 
 
@@ -160,7 +160,7 @@ def _stream(model: LoadedModel, path: str, cfg: FeatureConfig, decoding: Decodin
         feats = [log_mel(chunk.audio[s * cfg.hop_length: e * cfg.hop_length], cfg) for s, e in regions]
         x, lengths = pad_batch(feats)
         found = _run(model, x, lengths, [energy[s:e] for s, e in regions], decoding)
-        for (s, _), region_words in zip(regions, found):
+        for (s, _), (region_words, _) in zip(regions, found):
             offset = t0 + s * hop
             words += [Word(w.text, round(offset + w.start, 3), round(offset + w.end, 3), w.confidence)
                       for w in region_words]
@@ -184,6 +184,7 @@ def _clip(words: list[Word], duration: float) -> list[Word]:
     return words
 
 
-def _transcript(model: LoadedModel, p: Prepared, words: list[Word], decoding: Decoding) -> Transcript:
+def _transcript(model: LoadedModel, p: Prepared, words: list[Word], decoding: Decoding,
+                nbest: list[dict] | None = None) -> Transcript:
     return Transcript(p.source, round(p.duration, 3), " ".join(w.text for w in words), words, model.describe(),
-                      decoding.settings())
+                      decoding.settings(), nbest or [])

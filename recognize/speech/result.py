@@ -22,6 +22,7 @@ class Transcript:
     words: list[Word] = field(default_factory=list)
     model: dict = field(default_factory=dict)
     decoder: dict = field(default_factory=dict)
+    nbest: list[dict] = field(default_factory=list)  # beam search --nbest N: [{"text", "score"}], best first
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from recognize.core.decode import greedy_decode
-from recognize.core.lexicon import LexiconDecoder, LexiconError, read_word_list
+from recognize.core.decoders import DecoderError, DecoderSpec, make_decoder
+from recognize.core.lexicon import LexiconError, read_word_list
 from recognize.core.vocab import Vocabulary
 
 VOCAB = Vocabulary(["<blank>", *string.ascii_lowercase, " ", "'"])
@@ -23,7 +24,11 @@ def logits(frames: list[str | dict[str, float]]) -> torch.Tensor:
     return torch.stack(rows)[None]
 
 
-def decode(dec: LexiconDecoder, lp: torch.Tensor):
+def LexiconDecoder(words, vocab):
+    return make_decoder(DecoderSpec("beam", beam_width=50, lexicon=words), vocab)
+
+
+def decode(dec, lp: torch.Tensor):
     return dec(lp, torch.tensor([lp.shape[1]]))[0]
 
 
@@ -69,7 +74,7 @@ def test_word_lists(tmp_path):
     assert read_word_list("yes, no stop") == ["yes", "no", "stop"]
     with pytest.raises(LexiconError, match="no words"):
         read_word_list(" , ")
-    with pytest.raises(LexiconError, match="'Yes'"):
+    with pytest.raises(DecoderError, match="'Yes'"):
         LexiconDecoder(["Yes"], VOCAB)
-    with pytest.raises(LexiconError, match="separator"):
+    with pytest.raises(DecoderError, match="separator"):
         LexiconDecoder(["ab"], Vocabulary(["<blank>", "a", "b"]))
