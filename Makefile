@@ -35,6 +35,7 @@ $(STAMP_PIP): $(STAMP_APT) pyproject.toml requirements.lock data/setup_kenlm.sh
 
 demo: setup
 	$(BIN)/recognize ocr data/samples/ocr
+	$(BIN)/recognize ocr data/samples/ocr --decoder beam
 	$(BIN)/recognize transcribe data/samples/speech --vocabulary data/samples/speech/commands.txt
 	$(BIN)/recognize transcribe data/samples/speech/four_commands.wav -f tsv
 	$(BIN)/recognize omr data/samples/omr

@@ -56,9 +56,9 @@ def load_set(name: str, data: Path, limit: int) -> tuple[list[str], list[str], t
 
 def run_ours(model: LoadedModel, paths: list[str], words: tuple[str, ...], batch: int) -> tuple[list[str], float]:
     """Hypotheses and wall seconds (prepare + recognize) of the model, constrained to ``words``."""
-    from recognize.core.lexicon import LexiconDecoder
+    from recognize.core.decoders import DecoderSpec, make_decoder
     from recognize.speech.predict import Decoding, prepare, recognize
-    dec = Decoding(LexiconDecoder(list(words), model.vocab), threshold=0.0)
+    dec = Decoding(make_decoder(DecoderSpec("beam", beam_width=50, lexicon=list(words)), model.vocab), threshold=0.0)
     recognize(model, [prepare(paths[0], model.preprocess)], batch_size=batch, decoding=dec)  # warm-up
     t0 = time.perf_counter()
     results = recognize(model, [prepare(p, model.preprocess) for p in paths], batch_size=batch, decoding=dec)

@@ -32,3 +32,15 @@ def sentences(n: int, seed: int = 0) -> list[str]:
     import random
     rng = random.Random(seed)
     return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4))) for _ in range(n)]
+
+
+def ctc_logits(frames, vocab):
+    """``[1, T, V]`` log-probs: a frame is a token ('' = blank) at p=0.9, or a {token: prob} mix."""
+    import torch
+    rows = []
+    for f in frames:
+        p = torch.full((len(vocab),), 1e-4)
+        for tok, prob in ({f: 0.9} if isinstance(f, str) else f).items():
+            p[vocab.tokens.index(tok) if tok else 0] = prob
+        rows.append((p / p.sum()).log())
+    return torch.stack(rows)[None]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from pathlib import Path
 
 import typer
@@ -29,7 +28,9 @@ def build_cmd(
         thresholds = [int(x) for x in prune.split()] if prune else None
     except ValueError:
         raise usage_error(f"--prune takes integers, not {prune!r}") from None
-    command = "recognize lm " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    args = [*map(str, corpus), "-o", str(out), "--order", str(order), "--unit", unit]
+    args += ["--prune", prune] if prune else []
+    command = "recognize lm build " + " ".join(shlex.quote(a) for a in args)
     try:
         info = build(read_corpus(corpus), out, order, unit, memory=memory, prune=thresholds,
                      source={"corpus": [str(c) for c in corpus], "command": command})

@@ -6,46 +6,42 @@ backend.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
-from .decode import Hypothesis, Token
+from .decode import Hypothesis, Token, collapse
 from .vocab import Vocabulary
 
 
-def forced_spans(lp: Tensor, ids: list[int]) -> tuple[list[tuple[int, int, int]], float] | None:
-    """Viterbi alignment of ``ids`` to ``lp`` ``[T, V]`` (log-probs, blank 0): ``([(id, start, end)], path
-    log-prob)``, or None when the frames cannot hold the sequence."""
+def forced_path(lp: Tensor, ids: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Viterbi alignment of ``ids`` to ``lp`` ``[T, V]`` (log-probs, blank 0): the label of every frame and
+    its log-prob, or None when the frames cannot hold the sequence."""
     import torchaudio.functional as F
     repeats = sum(a == b for a, b in zip(ids, ids[1:]))
     if lp.shape[0] < len(ids) + repeats:
         return None
     if not ids:
-        return [], float(lp[:, 0].sum())
-    path, scores = F.forced_align(lp[None].float().cpu(), torch.tensor([ids], dtype=torch.int32), blank=0)
-    spans = F.merge_tokens(path[0], scores[0], blank=0)
-    return [(s.token, s.start, s.end) for s in spans], float(scores[0].sum())
-
-
-def _tokens(lp: Tensor, spans: list[tuple[int, int, int]], vocab: Vocabulary) -> list[Token]:
-    return [Token(t, vocab.tokens[t], s, e, float(lp[s:e, t].exp().mean()) if e > s else 1.0) for t, s, e in spans]
+        return np.zeros(lp.shape[0], np.int64), lp[:, 0].numpy()
+    path, scores = F.forced_align(lp[None], torch.tensor([ids], dtype=torch.int32), blank=0)
+    return path[0].numpy(), scores[0].numpy()
 
 
 def hypothesis_from_ids(lp: Tensor, ids: list[int], vocab: Vocabulary) -> Hypothesis:
-    """A hypothesis for the token ``ids`` (no blanks) with spans from forced alignment; without
-    spans when the frames cannot hold the sequence."""
-    lp = lp.detach().float().cpu()
-    found = forced_spans(lp, ids)
-    text = vocab.decode(ids)
+    """A hypothesis for the token ``ids`` (no blanks) with spans and confidences read off the forced
+    alignment the way greedy decoding reads them off the best path; without spans when the frames
+    cannot hold the sequence."""
+    lp = lp.detach().float().cpu().contiguous()
+    found = forced_path(lp, ids)
     if found is None:
-        return Hypothesis(text, [], lp.shape[0])
-    return Hypothesis(text, _tokens(lp, found[0], vocab), lp.shape[0])
+        return Hypothesis(vocab.decode(ids), [], lp.shape[0])
+    return collapse(found[0], np.exp(found[1]), vocab)
 
 
 def hypothesis_from_words(lp: Tensor, words: list[str], vocab: Vocabulary, separator: str = " ") -> Hypothesis:
     """A hypothesis for a word sequence (lexicon decoding): the separator between words is kept only
     where the model put one, else the words simply follow each other."""
-    lp = lp.detach().float().cpu()
+    lp = lp.detach().float().cpu().contiguous()
     if not words:
         return Hypothesis("", [], lp.shape[0])
     sep = vocab.encode(separator)[0]
@@ -53,12 +49,13 @@ def hypothesis_from_words(lp: Tensor, words: list[str], vocab: Vocabulary, separ
     bare = [t for w in words for t in vocab.encode(w)]
     best = None
     for ids in (with_sep, bare) if len(words) > 1 else (bare,):
-        spans = forced_spans(lp, ids)
-        if spans is not None and (best is None or spans[1] > best[1]):
-            best = spans
+        found = forced_path(lp, ids)
+        if found is not None and (best is None or found[1].sum() > best[1].sum()):
+            best = found
     if best is None:  # too few frames for the spelling: keep the words, without times
         return Hypothesis(" ".join(words), [], lp.shape[0])
-    aligned, separated = iter(_tokens(lp, best[0], vocab)), len(best[0]) > len(bare)
+    aligned_tokens = collapse(best[0], np.exp(best[1]), vocab).tokens
+    aligned, separated = iter(aligned_tokens), len(aligned_tokens) > len(bare)
     tokens: list[Token] = []
     for k, w in enumerate(words):
         if k:  # the separator where the model put one, else an empty one where the words meet

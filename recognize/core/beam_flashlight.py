@@ -16,9 +16,9 @@ from .vocab import Vocabulary
 
 BLANK_NAME = "<blank>"
 SEPARATOR = " "  # the word separator token of character models
-TOKENS_PER_FRAME = 8   # tokens tried at each frame (the most likely ones): CTC posteriors are peaked
-BEAM_THRESHOLD = 25.0  # drop hypotheses this far (log) below the best
-BLANK_SKIP = 0.999     # runs of frames this sure of the blank are searched as one frame
+TOKENS_PER_FRAME = 4   # tokens tried at each frame (the most likely ones): CTC posteriors are peaked
+BEAM_THRESHOLD = 10.0  # drop hypotheses this far (log) below the best
+BLANK_SKIP = 0.95      # runs of frames this sure of the blank are searched as one frame
 
 
 def token_names(vocab: Vocabulary) -> list[str]:
@@ -39,16 +39,21 @@ class FlashlightDecoder:
         if spec.lexicon and not has_sep:
             raise DecoderError("a lexicon needs a model with a word separator (space) token")
         options = dict(tokens=names, lm=str(lm.path) if lm else None, nbest=spec.nbest, beam_size=spec.beam_width,
-                       beam_size_token=min(len(names), TOKENS_PER_FRAME), beam_threshold=BEAM_THRESHOLD,
+                       beam_size_token=min(len(names), TOKENS_PER_FRAME), beam_threshold=BEAM_THRESHOLD, log_add=True,
                        lm_weight=spec.alpha, blank_token=BLANK_NAME, sil_token=SPACE if has_sep else BLANK_NAME,
                        unk_word="<unk>")
-        if spec.lexicon:
-            with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp:
+            if spec.lexicon:
                 path = Path(tmp) / "lexicon.txt"
                 path.write_text(self._lexicon(names), encoding="utf-8")
                 self._decoder = ctc_decoder(lexicon=str(path), word_score=spec.beta, **options)
-        else:
-            self._decoder = ctc_decoder(lexicon=None, sil_score=spec.beta, **options)
+            else:
+                # The LM must see the tokens in the model's order: left to itself, torchaudio builds the
+                # LM dictionary from a hash map, so token ids and LM words disagree.
+                lm_dict = Path(tmp) / "tokens.txt"
+                lm_dict.write_text("\n".join([*names, "<unk>"]) + "\n", encoding="utf-8")
+                self._decoder = ctc_decoder(lexicon=None, sil_score=spec.beta, lm_dict=str(lm_dict) if lm else None,
+                                            **options)
 
     def _lexicon(self, names: list[str]) -> str:
         lines = []

@@ -41,20 +41,22 @@ def greedy_decode(log_probs: Tensor, lengths: Tensor, vocab: Vocabulary) -> list
     """Best-path decoding. log_probs: ``[N, T, V]`` (log-softmax), lengths: ``[N]`` valid frames."""
     probs, best = log_probs.detach().float().exp().max(-1)
     probs, best = probs.cpu().numpy(), best.cpu().numpy()
-    return [_collapse(best[i, :n], probs[i, :n], vocab) for i, n in enumerate(lengths.tolist())]
+    return [collapse(best[i, :n], probs[i, :n], vocab) for i, n in enumerate(lengths.tolist())]
 
 
-def _collapse(best: np.ndarray, probs: np.ndarray, vocab: Vocabulary) -> Hypothesis:
+def collapse(best: np.ndarray, probs: np.ndarray, vocab: Vocabulary) -> Hypothesis:
+    """Tokens of a frame labelling (runs of one id merged, blanks dropped) with their frame spans and
+    mean probability."""
     tokens: list[Token] = []
     n = len(best)
     if n:
         # boundaries of runs of equal ids
         starts = np.flatnonzero(np.r_[True, best[1:] != best[:-1]])
         ends = np.r_[starts[1:], n]
-        for s, e in zip(starts.tolist(), ends.tolist()):
-            i = int(best[s])
+        means = np.add.reduceat(probs.astype(np.float64), starts) / (ends - starts)
+        for s, e, i, m in zip(starts.tolist(), ends.tolist(), best[starts].tolist(), means.tolist()):
             if i != 0:
-                tokens.append(Token(i, vocab.tokens[i], s, e, float(probs[s:e].mean())))
+                tokens.append(Token(i, vocab.tokens[i], s, e, m))
     return Hypothesis(vocab.join([t.text for t in tokens]), tokens, n)
 
 

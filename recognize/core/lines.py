@@ -75,3 +75,18 @@ def run_lines(model: LoadedModel, items: list[PreparedImage], batch_size: int = 
         for i, hyp in zip(idx, decode(lp, out_lengths)):
             hyps[i] = hyp
     return hyps  # type: ignore[return-value]
+
+
+def line_logits(model: LoadedModel, items: list[PreparedImage], batch_size: int = 16,
+                budget: int = 48 * 40_000) -> list[torch.Tensor]:
+    """The CTC log-probs ``[T, V]`` of each prepared image, in input order (for tuning and benchmarks:
+    decode them many ways without running the network again)."""
+    recorded: dict[int, torch.Tensor] = {}
+
+    def record(lp: torch.Tensor, lengths: torch.Tensor) -> list[Hypothesis]:
+        hyps = [Hypothesis("", [], int(n)) for n in lengths.tolist()]
+        for i, (h, n) in enumerate(zip(hyps, lengths.tolist())):
+            recorded[id(h)] = lp[i, :n].detach().float().cpu().clone()
+        return hyps
+
+    return [recorded[id(h)] for h in run_lines(model, items, batch_size, budget, record)]

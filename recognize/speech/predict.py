@@ -188,3 +188,20 @@ def _transcript(model: LoadedModel, p: Prepared, words: list[Word], decoding: De
                 nbest: list[dict] | None = None) -> Transcript:
     return Transcript(p.source, round(p.duration, 3), " ".join(w.text for w in words), words, model.describe(),
                       decoding.settings(), nbest or [])
+
+
+@torch.no_grad()
+def clip_logits(model: LoadedModel, items: list[Prepared], batch_size: int = 16,
+                budget: int = 80 * 60_000) -> list[torch.Tensor]:
+    """CTC log-probs ``[T, V]`` of short prepared clips, in input order (tuning and benchmarks)."""
+    if any(p.streamed for p in items):
+        raise ValueError(f"clips longer than {LONG_SECONDS:g} s cannot be used here")
+    device = next(model.net.parameters()).device
+    out: list = [None] * len(items)
+    order = sorted(range(len(items)), key=lambda i: items[i].tensor.shape[-1])
+    for idx in budget_batches(order, [p.tensor.numel() for p in items], batch_size, budget):
+        x, lengths = pad_batch([items[i].tensor for i in idx])
+        lp, n = model.net(x.to(device), lengths.to(device))
+        for j, i in enumerate(idx):
+            out[i] = lp[j, : int(n[j])].float().cpu()
+    return out

@@ -9,19 +9,14 @@ from recognize.core.decoders import DecoderError, DecoderSpec, make_decoder
 from recognize.core.lexicon import LexiconError, read_word_list
 from recognize.core.vocab import Vocabulary
 
+from ..helpers import ctc_logits
+
 VOCAB = Vocabulary(["<blank>", *string.ascii_lowercase, " ", "'"])
 COMMANDS = ["yes", "no", "up", "down", "go", "stop"]
 
 
-def logits(frames: list[str | dict[str, float]]) -> torch.Tensor:
-    """``[1, T, V]`` log-probs: a frame is a token ('' = blank) at p=0.9, or a {token: prob} mix."""
-    rows = []
-    for f in frames:
-        p = torch.full((len(VOCAB),), 1e-4)
-        for tok, prob in ({f: 0.9} if isinstance(f, str) else f).items():
-            p[VOCAB.tokens.index(tok) if tok else 0] = prob
-        rows.append((p / p.sum()).log())
-    return torch.stack(rows)[None]
+def logits(frames) -> torch.Tensor:
+    return ctc_logits(frames, VOCAB)
 
 
 def LexiconDecoder(words, vocab):

@@ -1,0 +1,115 @@
+"""Greedy vs every beam backend on the same log-probs, for each task, in one run.
+
+The network runs once per set; each decoder then decodes the stored log-probs (search plus the
+forced alignment that gives token spans), so items/s compare decoders only. Sets (from ../shared):
+
+  ocr     uw3-dev (CER, quotes unified), sroie-receipts (CER, case-insensitive), earlyprint (CER)
+  speech  Speech Commands test split (speaker hash, seed 1), all 35 words: WER and the share of outputs
+          with a word outside the 35 (constrained decoding must make it 0)
+  omr     the 14 real PrIMuS incipits and the fixed synthetic test set (seed 20261128): SER
+
+    .venv/bin/python benchmarks/decoding.py [--tasks ocr,speech,omr] [--threads 2]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from recognize.core.decoders import DecoderSpec, make_decoder, read_spec  # noqa: E402
+from recognize.core.tuning import score  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+EXPORTS = ROOT / "exports"
+
+
+def ocr_sets(model):
+    from recognize.devsets import dev_logits
+    return [dev_logits(model, SHARED / "ocr" / name, normalize=norm)
+            for name, norm in (("uw3-dev", "quotes"), ("sroie-receipts", "nocase"), ("earlyprint", "exact"))]
+
+
+def speech_sets(model):
+    from recognize.devsets import DevSet
+    from recognize.speech.dataset import speech_commands_items
+    from recognize.speech.predict import clip_logits, prepare
+    items = speech_commands_items(SHARED / "speech_commands", split="test", seed=1, silence=False)
+    lps = clip_logits(model, [prepare(it.key, model.preprocess) for it in items])
+    return [DevSet("speech_commands test (seed 1)", lps, [it.text for it in items], "wer")]
+
+
+def omr_sets(model):
+    from recognize.devsets import dev_logits
+    from recognize.omr.synth.generate import write_dataset
+    synth = ROOT / "data" / "cache" / "omr-bench" / "seed20261128"
+    write_dataset(synth, 300, 20261128, workers=2, distorted=True)
+    return [dev_logits(model, SHARED / "primus"), dev_logits(model, synth, limit=300)]
+
+
+def decoders(task: str, words: list[str], device: str) -> list[tuple[str, DecoderSpec]]:
+    lm = {"ocr": [("word LM", EXPORTS / "ocr-en-words.klm", 0.5, 1.0),
+                  ("char LM", EXPORTS / "ocr-en-chars.klm", 0.6, 0.0)],
+          "omr": [("token LM", EXPORTS / "omr-semantic-tokens.klm", 0.5, 0.0)], "speech": []}[task]
+    out = [("greedy", DecoderSpec()),
+           ("beam flashlight", DecoderSpec("beam", backend="flashlight")),
+           ("beam pyctcdecode", DecoderSpec("beam", backend="pyctcdecode"))]
+    for name, path, alpha, beta in lm:
+        for backend in ("flashlight", "pyctcdecode"):
+            if (backend, name) not in (("flashlight", "word LM"), ("pyctcdecode", "char LM")):
+                out.append((f"beam {backend} + {name}", DecoderSpec("beam", backend=backend, lm=str(path), alpha=alpha,
+                                                                    beta=beta)))
+    if task == "speech":
+        out.append(("beam flashlight + lexicon", DecoderSpec("beam", backend="flashlight", beam_width=50,
+                                                             lexicon=words)))
+    shipped = {"ocr": "ocr-en", "omr": "omr-semantic", "speech": "speech-commands"}[task]
+    config = EXPORTS / f"{shipped}.decoding.json"
+    if config.is_file():
+        out.append((f"default ({config.name})", read_spec(config)))
+    if device.startswith("cuda"):
+        out.append(("beam cuda", DecoderSpec("beam", backend="cuda")))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tasks", default="ocr,speech,omr")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args()
+    import torch
+
+    from recognize.core.modelfile import load_model
+    torch.set_num_threads(args.threads)
+    models = {"ocr": "ocr-en", "speech": "speech-commands", "omr": "omr-semantic"}
+    print(f"torch {torch.__version__}, {args.threads} threads, device {args.device}; items/s = decoding only")
+    for task in args.tasks.split(","):
+        model = load_model(EXPORTS / f"{models[task]}.safetensors", args.device)
+        sets = {"ocr": ocr_sets, "speech": speech_sets, "omr": omr_sets}[task](model)
+        words = sorted({w for s in sets for r in s.refs for w in r.split()})
+        print(f"\n{task}: {models[task]}")
+        print(f"  {'set':<32} {'decoder':<44} {'error %':>8} {'items/s':>9} {'vs pyctcdecode':>14}" +
+              ("  outside the words" if task == "speech" else ""))
+        for s in sets:
+            rows = []
+            for name, spec in decoders(task, words, args.device):
+                dec = make_decoder(spec, model.vocab, args.device)
+                score(dec, s.lps[:4], s.refs[:4], s.error)  # warm-up (LM loading, allocations)
+                result, hyps = score(dec, s.lps, s.refs, s.error)
+                rows.append((name, result, hyps))
+            pyctc = {n.replace("pyctcdecode", "X"): r for n, r, _ in rows if "pyctcdecode" in n}
+            for name, result, hyps in rows:
+                ref = pyctc.get(name.replace("flashlight", "X")) if "flashlight" in name else None
+                ratio = f"{result.per_second / ref.per_second:.1f}x" if ref else ""
+                extra = ""
+                if task == "speech":
+                    oov = sum(any(w not in words for w in h.split()) for h in hyps)
+                    extra = f"  {oov}/{len(hyps)}"
+                print(f"  {s.name[-32:]:<32} {name:<44} {100 * result.error:>8.3f} {result.per_second:>9.1f} "
+                      f"{ratio:>14}{extra}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""Beam search backends and LMs on hand-made log-probs where the right answer is known."""
+import math
+import string
+
+import pytest
+import torch
+
+from recognize.core.decode import greedy_decode
+from recognize.core.decoders import DecoderError, DecoderSpec, make_decoder, read_spec, write_spec
+from recognize.core.lm import build
+from recognize.core.vocab import Vocabulary
+
+from ..helpers import ctc_logits
+
+VOCAB = Vocabulary(["<blank>", *string.ascii_lowercase, " "])
+MUSIC = Vocabulary(["<blank>", "clef-G2", "note-C4_quarter", "note-D4_quarter", "note-E4_quarter", "barline"],
+                   tokenizer="whitespace")
+CORPUS = ["the cat sat on the mat", "a cat and a dog", "the cat ate", "my cat is a fat cat", "the dog sat"] * 4
+
+
+def logits(frames, vocab=VOCAB) -> torch.Tensor:
+    return ctc_logits(frames, vocab)
+
+
+def spell(word: str, doubt: dict | None = None) -> list:
+    """Frames spelling ``word`` with a blank after each letter; ``doubt`` replaces letter i by a mix."""
+    frames = [""]
+    for i, c in enumerate(word):
+        frames += [(doubt or {}).get(i, c), ""]
+    return frames
+
+
+def run(spec: DecoderSpec, lp: torch.Tensor, vocab=VOCAB):
+    return make_decoder(spec, vocab)(lp, torch.tensor([lp.shape[1]]))[0]
+
+
+@pytest.fixture(scope="module")
+def lms(tmp_path_factory):
+    d = tmp_path_factory.mktemp("lm")
+    return {"word": build(CORPUS, d / "word.klm", 3, "word").path,
+            "char": build(CORPUS, d / "char.klm", 5, "char").path,
+            "arpa": build(CORPUS, d / "word.arpa", 3, "word").path,
+            "token": build(["clef-G2 note-C4_quarter note-D4_quarter note-E4_quarter barline"] * 5,
+                           d / "music.klm", 3, "token").path}
+
+
+def test_prefix_merging_beats_the_best_path():
+    # two frames of p(a) = 0.4: the best path is blank-blank (0.36), but 'a' has 1 - 0.36 = 0.64
+    lp = logits([{"": 0.6, "a": 0.4}] * 2)
+    assert greedy_decode(lp, torch.tensor([2]), VOCAB)[0].text == ""
+    for backend in ("flashlight", "pyctcdecode"):
+        assert run(DecoderSpec("beam", backend=backend), lp).text == "a", backend
+
+
+def test_beam_without_lm_keeps_a_clear_line():
+    lp = logits(spell("the cat"))
+    for backend in ("flashlight", "pyctcdecode"):
+        h = run(DecoderSpec("beam", backend=backend), lp)
+        assert h.text == "the cat"
+        assert [(t.text, t.start, t.end) for t in h.tokens][:2] == [("t", 1, 2), ("h", 3, 4)]
+
+
+@pytest.mark.parametrize("unit,backend", [("word", "pyctcdecode"), ("char", "flashlight")])
+def test_the_lm_settles_a_doubtful_letter(lms, unit, backend):
+    lp = logits(spell("the cat", {5: {"o": 0.5, "a": 0.4}}))
+    assert greedy_decode(lp, torch.tensor([lp.shape[1]]), VOCAB)[0].text == "the cot"
+    assert run(DecoderSpec("beam", backend=backend, lm=str(lms[unit]), alpha=0.0), lp).text == "the cot"
+    h = run(DecoderSpec("beam", backend=backend, lm=str(lms[unit]), alpha=1.0), lp)
+    assert h.text == "the cat"
+    assert h.tokens[5].text == "a" and h.tokens[5].confidence == pytest.approx(0.4 / 0.9001, abs=0.01)
+
+
+def test_auto_picks_pyctcdecode_for_a_word_lm_and_flashlight_for_a_char_lm(lms):
+    assert make_decoder(DecoderSpec("beam", lm=str(lms["word"])), VOCAB).settings()["backend"] == "pyctcdecode"
+    assert make_decoder(DecoderSpec("beam", lm=str(lms["char"])), VOCAB).settings()["backend"] == "flashlight"
+    assert make_decoder(DecoderSpec("beam"), VOCAB).settings()["backend"] == "flashlight"
+
+
+def test_hotwords_pull_towards_a_word():
+    lp = logits(spell("cot", {1: {"o": 0.5, "a": 0.4}}))
+    assert run(DecoderSpec("beam"), lp).text == "cot"
+    assert run(DecoderSpec("beam", hotwords=["cat"], hotword_weight=10.0), lp).text == "cat"
+
+
+def test_nbest_lists_alternatives_best_first(lms):
+    lp = logits(spell("cot", {1: {"o": 0.5, "a": 0.4}}))
+    for backend in ("flashlight", "pyctcdecode"):
+        h = run(DecoderSpec("beam", backend=backend, nbest=3), lp)
+        texts = [t for t, _ in h.alternatives]
+        scores = [s for _, s in h.alternatives]
+        assert texts[0] == h.text == "cot" and "cat" in texts, backend
+        assert scores == sorted(scores, reverse=True)
+        assert h.nbest()[0] == {"text": "cot", "score": scores[0]}
+
+
+def test_token_lm_for_music(lms):
+    seq = ["clef-G2", "note-C4_quarter", {"note-D4_quarter": 0.4, "note-E4_quarter": 0.5}, "note-E4_quarter",
+           "barline"]
+    frames = [x for s in seq for x in ("", s)] + [""]
+    lp = logits(frames, MUSIC)
+    assert "note-E4_quarter note-E4_quarter" in greedy_decode(lp, torch.tensor([lp.shape[1]]), MUSIC)[0].text
+    for backend in ("flashlight", "pyctcdecode"):
+        h = run(DecoderSpec("beam", backend=backend, lm=str(lms["token"]), alpha=1.0), lp, MUSIC)
+        assert h.text == "clef-G2 note-C4_quarter note-D4_quarter note-E4_quarter barline", backend
+
+
+def test_an_arpa_file_without_sidecar_is_understood(lms, tmp_path):
+    arpa = tmp_path / "copy.arpa"
+    arpa.write_bytes(lms["arpa"].read_bytes())
+    dec = make_decoder(DecoderSpec("beam", lm=str(arpa), alpha=1.0), VOCAB)
+    assert dec.settings()["backend"] == "pyctcdecode" and dec.settings()["lm"]["unit"] == "word"
+
+
+def test_impossible_combinations_are_refused(lms):
+    with pytest.raises(DecoderError, match="word LM"):
+        make_decoder(DecoderSpec("beam", backend="pyctcdecode", lm=str(lms["char"])), VOCAB)
+    with pytest.raises(DecoderError, match="lexicon"):
+        make_decoder(DecoderSpec("beam", backend="flashlight", lm=str(lms["word"])), VOCAB)
+    with pytest.raises(DecoderError, match="hotwords"):
+        make_decoder(DecoderSpec("beam", backend="flashlight", hotwords=["cat"]), VOCAB)
+    with pytest.raises(DecoderError, match="cuda"):
+        make_decoder(DecoderSpec("beam", backend="cuda"), VOCAB)
+    with pytest.raises(DecoderError, match="token LM"):
+        make_decoder(DecoderSpec("beam", lm=str(lms["token"])), VOCAB)
+    with pytest.raises(DecoderError, match="no such LM"):
+        make_decoder(DecoderSpec("beam", lm="missing.klm"), VOCAB)
+
+
+def test_decoding_configs_round_trip(lms, tmp_path):
+    spec = DecoderSpec("beam", lm=str(lms["word"]), alpha=0.7, beta=1.5, beam_width=8)
+    write_spec(spec, lms["word"].parent / "decoding.json", {"tuned": {"best": 0.1}})
+    back = read_spec(lms["word"].parent / "decoding.json")
+    assert back == spec
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_backend_agrees_with_flashlight():
+    torch.manual_seed(0)
+    lp = torch.randn(8, 40, len(VOCAB)).mul(4).log_softmax(-1)
+    n = torch.full((8,), 40)
+    cpu = make_decoder(DecoderSpec("beam", backend="flashlight", beam_width=16), VOCAB)(lp, n)
+    gpu = make_decoder(DecoderSpec("beam", backend="cuda", beam_width=16), VOCAB, "cuda")(lp.cuda(), n.cuda())
+    assert sum(a.text == b.text for a, b in zip(cpu, gpu)) >= 7
+
+
+def test_lm_probabilities_are_modified_kneser_ney(lms):
+    """Every context's distribution sums to one, and a unigram matches the closed form."""
+    import kenlm
+    model = kenlm.Model(str(lms["arpa"]))
+    words = sorted({w for s in CORPUS for w in s.split()}) + ["</s>"]
+    for context in (["the"], ["a"], ["<s>"], ["cat", "sat"]):
+        state = kenlm.State()
+        if context[0] == "<s>":
+            model.BeginSentenceWrite(state)
+            context = context[1:]
+        else:
+            model.NullContextWrite(state)
+        for w in context:
+            nxt = kenlm.State()
+            model.BaseScore(state, w, nxt)
+            state = nxt
+        total = sum(10 ** model.BaseScore(state, w, kenlm.State()) for w in words + ["<unk>"])
+        assert total == pytest.approx(1.0, abs=1e-3), context
+    # the unknown word's probability is the interpolation mass spread uniformly: gamma / |V|
+    assert 10 ** model.score("<unk>", bos=False, eos=False) < min(10 ** model.score(w, bos=False, eos=False)
+                                                                  for w in words)
+    assert math.isfinite(model.perplexity("the cat sat"))
