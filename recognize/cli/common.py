@@ -1,8 +1,11 @@
 """Helpers shared by the commands: model lookup, device/threads, usage errors."""
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -63,10 +66,13 @@ def check_formats(formats: list[str], known, out: Path | None) -> None:
         raise usage_error("several --format values need --out DIR")
 
 
+BEAM_WIDTH_DEFAULTS = {"speech": 50}  # commands are short: a wide beam costs little; other tasks 32
+
 DECODER = typer.Option(None, "--decoder", help="greedy (the default) or beam.")
 BEAM_BACKEND = typer.Option(None, "--beam-backend", help="auto (default: flashlight; pyctcdecode for word LMs "
                             "and hotwords; cuda on a GPU without LM), flashlight, pyctcdecode or cuda.")
-BEAM_WIDTH = typer.Option(None, "--beam-width", min=1, help="Hypotheses kept by beam search (default 32).")
+BEAM_WIDTH = typer.Option(None, "--beam-width", min=1, help="Hypotheses kept by beam search (default 32; "
+                          "50 for speech).")
 LM = typer.Option(None, "--lm", help="KenLM language model (from `recognize lm build`); 'none' for no LM.")
 ALPHA = typer.Option(None, "--alpha", help="LM weight (default 0.5).")
 BETA = typer.Option(None, "--beta", help="Bonus per word (default 0).")
@@ -77,37 +83,87 @@ DECODING = typer.Option(None, "--decoding", help="Decoding config (JSON, e.g. fr
                         "the options above override it.")
 
 
+@dataclass
+class DecodingOptions:
+    """The decoding options of one command line, as given (None: not given)."""
+
+    decoder: str | None = None
+    beam_backend: str | None = None
+    beam_width: int | None = None
+    lm: str | None = None
+    alpha: float | None = None
+    beta: float | None = None
+    lexicon: str | None = None
+    hotword: list[str] | None = None
+    nbest: int | None = None
+    decoding: Path | None = None
+
+
+_DECODING_PARAMS = [("decoder", str, DECODER), ("beam_backend", str, BEAM_BACKEND), ("beam_width", int, BEAM_WIDTH),
+                    ("lm", str, LM), ("alpha", float, ALPHA), ("beta", float, BETA), ("lexicon", str, LEXICON),
+                    ("hotword", list[str], HOTWORDS), ("nbest", int, NBEST), ("decoding", Path, DECODING)]
+
+
+def with_decoding_options(command):
+    """Give a command the decoding options (--decoder, --lm, --alpha, ...): typer sees them as the
+    command's own parameters, listed before --device; the command receives them bundled as its
+    ``decoding_options`` parameter (a :class:`DecodingOptions`)."""
+    sig = inspect.signature(command, eval_str=True)
+    params = [p for p in sig.parameters.values() if p.name != "decoding_options"]
+    at = next((i for i, p in enumerate(params) if p.name == "device"), len(params))
+    added = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option, annotation=kind)
+             for name, kind, option in _DECODING_PARAMS]
+
+    @functools.wraps(command)
+    def run(**kwargs):
+        options = DecodingOptions(**{name: kwargs.pop(name) for name, _, _ in _DECODING_PARAMS})
+        return command(decoding_options=options, **kwargs)
+
+    run.__signature__ = sig.replace(parameters=params[:at] + added + params[at:])
+    return run
+
+
 def decoding_config(model_path: Path | None, task: str) -> Path:
     """The decoding config shipped next to a model (``exports/ocr-en.decoding.json``), used by
     ``--decoder beam`` when no other config is given."""
     return (model_path or default_model(task)).with_suffix(".decoding.json")
 
 
-def make_decoder(m, model_path: Path | None, decoding: Path | None = None, decoder: str | None = None,
-                 backend: str | None = None, beam_width: int | None = None, lm: str | None = None,
-                 alpha: float | None = None, beta: float | None = None, lexicon: str | None = None,
-                 hotwords: list[str] | None = None, nbest: int | None = None, default_beam_width: int = 32):
-    """The decoder the options ask for, or exit 2 with the reason.
+def decoder_spec(m, model_path: Path | None, options: DecodingOptions):
+    """The decoder settings the options ask for, or exit 2 with the reason.
 
     Settings come from, in order: the defaults, the model's shipped decoding config (when
     ``--decoder beam`` is given without ``--decoding``), ``--decoding FILE``, then the options.
-    Asking for an LM, a lexicon or hotwords implies beam search.
+    Asking for an LM, a lexicon, hotwords or an n-best list implies beam search.
     """
     from ..core import decoders
     from ..core.lexicon import read_word_list
+    o = options
     try:
-        spec = decoders.DecoderSpec(beam_width=default_beam_width)
-        if decoding is not None:
-            spec = decoders.read_spec(decoding)
-        elif decoder == "beam" and decoding_config(model_path, m.task).is_file():
+        spec = decoders.DecoderSpec(beam_width=BEAM_WIDTH_DEFAULTS.get(m.task, 32))
+        if o.decoding is not None:
+            spec = decoders.read_spec(o.decoding)
+        elif o.decoder == "beam" and decoding_config(model_path, m.task).is_file():
             spec = decoders.read_spec(decoding_config(model_path, m.task))
-        wants_beam = lm not in (None, "none") or lexicon or hotwords or nbest
-        spec = spec.merged(decoder=decoder or ("beam" if wants_beam else None), backend=backend,
-                           beam_width=beam_width, alpha=alpha, beta=beta, nbest=nbest,
-                           lexicon=read_word_list(lexicon) if lexicon else None, hotwords=hotwords or None)
-        if lm is not None:
-            spec.lm = None if lm == "none" else lm
-        device = str(next(m.net.parameters()).device)
-        return decoders.make_decoder(spec, m.vocab, device)
+        wants_beam = o.lm not in (None, "none") or o.lexicon or o.hotword or o.nbest
+        spec = spec.merged(decoder=o.decoder or ("beam" if wants_beam else None), backend=o.beam_backend,
+                           beam_width=o.beam_width, alpha=o.alpha, beta=o.beta, nbest=o.nbest,
+                           lexicon=read_word_list(o.lexicon) if o.lexicon else None, hotwords=o.hotword or None)
+    except (decoders.DecoderError, OSError) as e:
+        raise usage_error(str(e)) from None
+    if o.lm is not None:
+        spec.lm = None if o.lm == "none" else o.lm
+    return spec
+
+
+def model_device(m) -> str:
+    return str(next(m.net.parameters()).device)
+
+
+def make_decoder(m, model_path: Path | None, options: DecodingOptions):
+    """The decoder the options ask for (see :func:`decoder_spec`), or exit 2 with the reason."""
+    from ..core import decoders
+    try:
+        return decoders.make_decoder(decoder_spec(m, model_path, options), m.vocab, model_device(m))
     except (decoders.DecoderError, OSError) as e:
         raise usage_error(str(e)) from None

@@ -3,31 +3,25 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 
 from .common import (
-    ALPHA,
     BATCH,
-    BEAM_BACKEND,
-    BEAM_WIDTH,
-    BETA,
-    DECODER,
-    DECODING,
     DEVICE,
-    HOTWORDS,
-    LEXICON,
-    LM,
-    NBEST,
     THREADS,
+    DecodingOptions,
     load,
     make_decoder,
     model_task,
     usage_error,
+    with_decoding_options,
 )
 
 
+@with_decoding_options
 def eval_cmd(
     data: list[Path] = typer.Argument(..., help="OCR: folders of name.png + name.gt.txt pairs. Speech: a "
                                       "Speech Commands tree, an FSDD folder or a manifest (.tsv/.jsonl). "
@@ -43,9 +37,7 @@ def eval_cmd(
     vocabulary: str = typer.Option(None, "--vocabulary", "-V", help="Speech: decode constrained to these words."),
     image: str = typer.Option("clean", "--image", help="Music: clean (<id>.png), distorted (<id>_distorted.jpg) "
                               "or both."),
-    decoder: str = DECODER, beam_backend: str = BEAM_BACKEND, beam_width: int = BEAM_WIDTH, lm: str = LM,
-    alpha: float = ALPHA, beta: float = BETA, lexicon: str = LEXICON, hotword: list[str] = HOTWORDS,
-    nbest: int = NBEST, decoding: Path = DECODING,
+    decoding_options: DecodingOptions = None,
     device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS,
 ) -> None:
     """Character/word/sequence error rates of a model on labelled data (its task picks the reader)."""
@@ -58,9 +50,10 @@ def eval_cmd(
     from ..ocr.textnorm import NORMALIZERS
     task = model_task(model) if model is not None else ("omr" if _has_scores(data) else "ocr")
 
-    def decoder_for(m, default_beam_width: int = 32):
-        return make_decoder(m, model, decoding, decoder, beam_backend, beam_width, lm, alpha, beta,
-                            lexicon or vocabulary, hotword, nbest, default_beam_width)
+    options = replace(decoding_options, lexicon=decoding_options.lexicon or vocabulary)
+
+    def decoder_for(m):
+        return make_decoder(m, model, options)
     if task == "speech":
         raise typer.Exit(_eval_speech(data, model, split, seed, decoder_for, errors, as_json, device, batch_size,
                                       threads))
@@ -116,7 +109,7 @@ def _eval_speech(data: list[Path], model: Path, split: str, seed: int, decoder_f
     from ..speech.dataset import dataset_items
     from ..speech.predict import Decoding, prepare, recognize
     m = load(model, "speech", device, threads)
-    decoding = Decoding(decoder_for(m, 50))
+    decoding = Decoding(decoder_for(m))
     report, code = [], 0
     for path in data:
         try:

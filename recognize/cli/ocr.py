@@ -6,33 +6,24 @@ from pathlib import Path
 import typer
 
 from .common import (
-    ALPHA,
     BATCH,
-    BEAM_BACKEND,
-    BEAM_WIDTH,
-    BETA,
-    DECODER,
-    DECODING,
     DEVICE,
-    HOTWORDS,
-    LEXICON,
-    LM,
-    NBEST,
     THREADS,
+    DecodingOptions,
     check_formats,
     load,
     make_decoder,
+    with_decoding_options,
 )
 
 
+@with_decoding_options
 def ocr_cmd(
     paths: list[Path] = typer.Argument(..., help="Line images or directories (searched recursively)."),
     model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the shipped English model)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output directory; without it results go to stdout."),
     formats: list[str] = typer.Option(["txt"], "--format", "-f", help="txt, json, tsv, hocr, alto (repeatable)."),
-    decoder: str = DECODER, beam_backend: str = BEAM_BACKEND, beam_width: int = BEAM_WIDTH, lm: str = LM,
-    alpha: float = ALPHA, beta: float = BETA, lexicon: str = LEXICON, hotword: list[str] = HOTWORDS,
-    nbest: int = NBEST, decoding: Path = DECODING,
+    decoding_options: DecodingOptions = None,
     device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS,
 ) -> None:
     """OCR printed text-line images. Exit 0: all done; 1: some inputs failed; 2: usage error."""
@@ -42,7 +33,7 @@ def ocr_cmd(
     from ..runner import Job, expand, process
     check_formats(formats, writers.FORMATS, out)
     m = load(model, "ocr", device, threads)
-    dec = make_decoder(m, model, decoding, decoder, beam_backend, beam_width, lm, alpha, beta, lexicon, hotword, nbest)
+    dec = make_decoder(m, model, decoding_options)
     height = int(m.preprocess["height"])
     inputs, failures = expand(paths, is_image)
     job = Job("ocr", lambda p: prepare(p, height), lambda items: recognize(m, items, batch_size, decoder=dec),

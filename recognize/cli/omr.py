@@ -6,35 +6,26 @@ from pathlib import Path
 import typer
 
 from .common import (
-    ALPHA,
     BATCH,
-    BEAM_BACKEND,
-    BEAM_WIDTH,
-    BETA,
-    DECODER,
-    DECODING,
     DEVICE,
-    HOTWORDS,
-    LEXICON,
-    LM,
-    NBEST,
     THREADS,
+    DecodingOptions,
     check_formats,
     load,
     make_decoder,
     usage_error,
+    with_decoding_options,
 )
 
 
+@with_decoding_options
 def omr_cmd(
     paths: list[Path] = typer.Argument(..., help="Staff images or directories (searched recursively)."),
     model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the shipped semantic model)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output directory; without it results go to stdout."),
     formats: list[str] = typer.Option(["semantic"], "--format", "-f",
                                       help="semantic, agnostic, json, musicxml, midi (repeatable)."),
-    decoder: str = DECODER, beam_backend: str = BEAM_BACKEND, beam_width: int = BEAM_WIDTH, lm: str = LM,
-    alpha: float = ALPHA, beta: float = BETA, lexicon: str = LEXICON, hotword: list[str] = HOTWORDS,
-    nbest: int = NBEST, decoding: Path = DECODING,
+    decoding_options: DecodingOptions = None,
     device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS,
 ) -> None:
     """Read monophonic single-staff scores. Exit 0: all done; 1: some inputs failed; 2: usage error."""
@@ -51,7 +42,7 @@ def omr_cmd(
     inputs, failures = expand(paths, is_image)
     if out is None and writers.WRITERS[formats[0]].binary and len(inputs) + len(failures) > 1:
         raise usage_error(f"format {formats[0]!r} of several inputs needs --out DIR")
-    dec = make_decoder(m, model, decoding, decoder, beam_backend, beam_width, lm, alpha, beta, lexicon, hotword, nbest)
+    dec = make_decoder(m, model, decoding_options)
     height = int(m.preprocess["height"])
     job = Job("omr", lambda p: prepare(p, height), lambda items: recognize(m, items, batch_size, decoder=dec),
               writers.render, writers.extension, ImageInputError, line_formats=("semantic", "agnostic"))

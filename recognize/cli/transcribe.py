@@ -1,32 +1,26 @@
 """``recognize transcribe PATH...``: spoken commands in audio files, with word timestamps."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 
 from .common import (
-    ALPHA,
     BATCH,
-    BEAM_BACKEND,
-    BETA,
-    DECODER,
-    DECODING,
     DEVICE,
-    HOTWORDS,
-    LEXICON,
-    LM,
-    NBEST,
     THREADS,
+    DecodingOptions,
     check_formats,
     load,
     make_decoder,
+    with_decoding_options,
 )
 
-BEAM_WIDTH_DEFAULT = 50  # commands are short: a wide beam costs little
 UNK_THRESHOLD = 0.5  # chosen on the recipe's validation speakers (see README, "Spoken commands")
 
 
+@with_decoding_options
 def transcribe_cmd(
     paths: list[Path] = typer.Argument(..., help="Audio files or directories (searched recursively)."),
     model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the shipped commands model)."),
@@ -37,10 +31,7 @@ def transcribe_cmd(
                                    "(the same as --lexicon)."),
     unk_threshold: float = typer.Option(UNK_THRESHOLD, "--unk-threshold", min=0.0, max=1.0,
                                         help="Words less confident than this are written <unk> (0 = never)."),
-    decoder: str = DECODER, beam_backend: str = BEAM_BACKEND,
-    beam_width: int = typer.Option(None, "--beam-width", min=1, help="Hypotheses kept by beam search (default 50)."),
-    lm: str = LM, alpha: float = ALPHA, beta: float = BETA, lexicon: str = LEXICON, hotword: list[str] = HOTWORDS,
-    nbest: int = NBEST, decoding: Path = DECODING,
+    decoding_options: DecodingOptions = None,
     device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS,
 ) -> None:
     """Transcribe audio files. Exit 0: all done; 1: some inputs failed; 2: usage error."""
@@ -50,9 +41,8 @@ def transcribe_cmd(
     from ..speech.predict import Decoding, prepare, recognize
     check_formats(formats, writers.FORMATS, out)
     m = load(model, "speech", device, threads)
-    dec = make_decoder(m, model, decoding, decoder, beam_backend, beam_width, lm, alpha, beta, lexicon or vocabulary,
-                       hotword, nbest, default_beam_width=BEAM_WIDTH_DEFAULT)
-    decoding = Decoding(dec, unk_threshold)
+    options = replace(decoding_options, lexicon=decoding_options.lexicon or vocabulary)
+    decoding = Decoding(make_decoder(m, model, options), unk_threshold)
     inputs, failures = expand(paths, is_audio)
     job = Job("transcribe", lambda p: prepare(p, m.preprocess),
               lambda items: recognize(m, items, batch_size, decoding=decoding), writers.render, writers.extension,

@@ -13,8 +13,10 @@ from .common import (
     DEVICE,
     LEXICON,
     THREADS,
+    DecodingOptions,
+    decoder_spec,
     load,
-    make_decoder,
+    model_device,
     model_task,
     usage_error,
 )
@@ -44,14 +46,18 @@ def tune_cmd(
 ) -> None:
     """Grid-search --alpha/--beta for beam search with an LM; writes the best as a decoding config
     that ocr, transcribe, omr and eval take with --decoding."""
-    from ..core.decoders import write_spec
+    from ..core.decode import GreedyDecoder
+    from ..core.decoders import DecoderError, resolve, write_spec
     from ..core.tuning import grid_search, score
     from ..devsets import dev_logits
     a_values, b_values = _floats(alphas, "--alphas"), _floats(betas, "--betas")
     task = model_task(model) if model is not None else None
     m = load(model, task or _task_of(data), device, threads)
-    base = make_decoder(m, model, None, "beam", beam_backend, beam_width, lm, None, None, lexicon, None, None)
-    spec = base.spec
+    spec = decoder_spec(m, model, DecodingOptions("beam", beam_backend, beam_width, lm, lexicon=lexicon))
+    try:
+        resolve(spec, m.vocab, model_device(m))  # a bad LM or combination is reported before the network runs
+    except DecoderError as e:
+        raise usage_error(str(e)) from None
     sets = []
     for d in data:
         try:
@@ -62,15 +68,17 @@ def tune_cmd(
     lps = [lp for s in sets for lp in s.lps]
     refs = [r for s in sets for r in s.refs]
     metric = sets[0].error
-    greedy, _ = score(make_decoder(m, model, None, "greedy"), lps, refs, metric)
+    greedy, _ = score(GreedyDecoder(m.vocab), lps, refs, metric)
     name = sets[0].metric.upper()
     print(f"{len(refs)} samples; greedy {name} {100 * greedy.error:.3f}%", file=sys.stderr)
 
     def show(s, r) -> None:
         print(f"  alpha {s.alpha:<5g} beta {s.beta:<5g} {name} {100 * r.error:.3f}%  ({r.per_second:.0f}/s)",
               file=sys.stderr)
-    device = str(next(m.net.parameters()).device)
-    best, tried = grid_search(spec, m.vocab, lps, refs, metric, a_values, b_values, device, show)
+    try:
+        best, tried = grid_search(spec, m.vocab, lps, refs, metric, a_values, b_values, model_device(m), show)
+    except DecoderError as e:
+        raise usage_error(str(e)) from None
     err = min(t["error"] for t in tried)
     write_spec(best, out, {"tuned": {"data": [s.name for s in sets], "samples": len(refs), "metric": sets[0].metric,
                                      "greedy": round(greedy.error, 6), "best": err, "grid": tried}})

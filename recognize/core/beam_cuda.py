@@ -31,7 +31,6 @@ class CudaDecoder:
             best = hypothesis_from_ids(cpu[i, :n], ids, self.vocab)
             if hyps:
                 best.score = float(hyps[0].score)
-                best.alternatives = ([(self.vocab.decode(h.tokens), round(float(h.score), 4)) for h in hyps]
-                                     if len(hyps) > 1 else [])
+                best.alternatives = [(self.vocab.decode(h.tokens), round(float(h.score), 4)) for h in hyps]
             out.append(best)
         return out

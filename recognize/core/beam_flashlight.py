@@ -82,7 +82,7 @@ class FlashlightDecoder:
             best = (hypothesis_from_words(frames, list(hyps[0].words), self.vocab, SEPARATOR) if self.spec.lexicon
                     else hypothesis_from_ids(frames, self._ids(hyps[0]), self.vocab))
             best.score = float(hyps[0].score)
-            best.alternatives = [(t, round(float(h.score), 4)) for t, h in zip(texts, hyps)] if len(hyps) > 1 else []
+            best.alternatives = [(t, round(float(h.score), 4)) for t, h in zip(texts, hyps)]
             out.append(best)
         return out
 

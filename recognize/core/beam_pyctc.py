@@ -14,7 +14,7 @@ from torch import Tensor
 
 from .align import hypothesis_from_ids
 from .decode import Hypothesis
-from .decoders import DecoderError, DecoderSpec, beam_settings
+from .decoders import DecoderSpec, beam_settings
 from .lm import LMInfo
 from .vocab import Vocabulary
 
@@ -32,8 +32,6 @@ class PyctcDecoder:
         from pyctcdecode import build_ctcdecoder
         self.spec, self.vocab, self.lm = spec, vocab, lm
         logging.getLogger("pyctcdecode").setLevel(logging.ERROR)
-        if lm is not None and vocab.tokenizer == "whitespace" and lm.unit == "char":
-            raise DecoderError("a character LM cannot score a token model")
         unigrams = lm.unigrams if lm is not None and lm.unigrams else None
         if lm is not None and unigrams is None and vocab.tokenizer == "whitespace":
             unigrams = vocab.tokens[1:]
@@ -55,8 +53,7 @@ class PyctcDecoder:
             best = hypothesis_from_ids(log_probs[i, :n], self.vocab.encode(texts[0]) if texts else [], self.vocab)
             if beams:
                 best.score = float(beams[0][-1])
-                best.alternatives = ([(t, round(float(b[-1]), 4)) for t, b in zip(texts, beams)]
-                                     if len(beams) > 1 else [])
+                best.alternatives = [(t, round(float(b[-1]), 4)) for t, b in zip(texts, beams)]
             out.append(best)
         return out
 

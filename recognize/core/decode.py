@@ -26,11 +26,11 @@ class Hypothesis:
     tokens: list[Token] = field(default_factory=list)
     frames: int = 0  # number of valid output frames
     score: float | None = None  # the decoder's total score (beam search), None for greedy
-    alternatives: list[tuple[str, float]] = field(default_factory=list)  # n-best (text, score), best first
+    alternatives: list[tuple[str, float]] = field(default_factory=list)  # beam: (text, score), best first
 
     def nbest(self) -> list[dict]:
         """The n-best list for the JSON outputs (empty unless the decoder kept several)."""
-        return [{"text": t, "score": s} for t, s in self.alternatives]
+        return [{"text": t, "score": s} for t, s in self.alternatives] if len(self.alternatives) > 1 else []
 
     @property
     def confidence(self) -> float:

@@ -104,6 +104,8 @@ def choose_backend(spec: DecoderSpec, lm: LMInfo | None, vocab: Vocabulary, devi
         raise DecoderError(f"unknown beam backend {backend!r} (choose from {', '.join(BACKENDS)})")
     if lm is not None and vocab.tokenizer == "chars" and lm.unit == "token":
         raise DecoderError(f"{lm.path}: a token LM cannot score a character model (build it with --unit char)")
+    if lm is not None and vocab.tokenizer == "whitespace" and lm.unit == "char":
+        raise DecoderError(f"{lm.path}: a character LM cannot score a token model (build it with --unit token)")
     if backend == "cuda" and (lm is not None or spec.lexicon or spec.hotwords):
         raise DecoderError("the cuda backend takes no LM, lexicon or hotwords")
     if backend == "cuda" and not device.startswith("cuda"):
@@ -121,19 +123,25 @@ def choose_backend(spec: DecoderSpec, lm: LMInfo | None, vocab: Vocabulary, devi
     return backend
 
 
-def make_decoder(spec: DecoderSpec, vocab: Vocabulary, device: str = "cpu") -> Decoder:
-    """Build the decoder ``spec`` describes for a model with ``vocab`` (raises DecoderError)."""
-    if spec.decoder not in DECODERS:
-        raise DecoderError(f"unknown decoder {spec.decoder!r} (choose from {', '.join(DECODERS)})")
-    if spec.decoder == "greedy":
-        return GreedyDecoder(vocab)
+def resolve(spec: DecoderSpec, vocab: Vocabulary, device: str = "cpu") -> tuple[str, LMInfo | None]:
+    """The backend and LM a beam-search spec stands for, checked against each other and the model,
+    without building anything (raises DecoderError)."""
     if spec.beam_width < 1 or spec.nbest < 1:
         raise DecoderError("--beam-width and --nbest must be at least 1")
     try:
         lm = read_info(spec.lm) if spec.lm else None
     except (OSError, ValueError, KeyError) as e:
         raise DecoderError(str(e)) from None
-    backend = choose_backend(spec, lm, vocab, device)
+    return choose_backend(spec, lm, vocab, device), lm
+
+
+def make_decoder(spec: DecoderSpec, vocab: Vocabulary, device: str = "cpu") -> Decoder:
+    """Build the decoder ``spec`` describes for a model with ``vocab`` (raises DecoderError)."""
+    if spec.decoder not in DECODERS:
+        raise DecoderError(f"unknown decoder {spec.decoder!r} (choose from {', '.join(DECODERS)})")
+    if spec.decoder == "greedy":
+        return GreedyDecoder(vocab)
+    backend, lm = resolve(spec, vocab, device)
     if backend == "flashlight":
         from .beam_flashlight import FlashlightDecoder
         return FlashlightDecoder(spec, vocab, lm)

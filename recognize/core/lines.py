@@ -6,7 +6,6 @@ columns of the original image.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +13,7 @@ import torch
 
 from .data import budget_batches, pad_batch
 from .decode import Hypothesis, greedy_decode
+from .decoders import Decoder
 from .image import normalize
 from .modelfile import LoadedModel
 
@@ -57,12 +57,9 @@ def pixel_spans(p: PreparedImage, hyp: Hypothesis, stride: int) -> list[tuple[in
     return [(max(0, int(a * scale)), min(p.width, int(round(b * scale)))) for a, b in token_spans(hyp)]
 
 
-Decode = Callable[[torch.Tensor, torch.Tensor], list[Hypothesis]]
-
-
 @torch.no_grad()
 def run_lines(model: LoadedModel, items: list[PreparedImage], batch_size: int = 16,
-              budget: int = 48 * 40_000, decode: Decode | None = None) -> list[Hypothesis]:
+              budget: int = 48 * 40_000, decode: Decoder | None = None) -> list[Hypothesis]:
     """Decode prepared images in width-sorted batches of at most ``budget`` padded pixels;
     hypotheses come back in input order. ``decode(log_probs, lengths)`` defaults to greedy."""
     decode = decode or (lambda lp, n: greedy_decode(lp, n, model.vocab))

@@ -38,10 +38,6 @@ class LMInfo:
     unigrams: list[str] = field(default_factory=list)  # word LMs: the known words (pyctcdecode needs them)
     source: dict = field(default_factory=dict)          # corpus, command, counts
 
-    @property
-    def name(self) -> str:
-        return self.path.name
-
     def describe(self) -> dict:
         return {"path": str(self.path), "unit": self.unit, "order": self.order}
 

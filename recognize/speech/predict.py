@@ -115,11 +115,7 @@ def recognize(model: LoadedModel, items: list[Prepared], batch_size: int = 16, b
     decoding = decoding or Decoding()
     cfg = FeatureConfig.from_dict(model.preprocess)
     out: list = [None] * len(items)
-    short = [i for i, p in enumerate(items) if not p.streamed]
-    order = sorted(short, key=lambda i: items[i].tensor.shape[-1])
-    for idx in budget_batches(order, [p.tensor.numel() if p.tensor is not None else 0 for p in items], batch_size,
-                              budget):
-        x, lengths = pad_batch([items[i].tensor for i in idx])
+    for idx, x, lengths in _short_batches(items, batch_size, budget):
         for i, (words, nbest) in zip(idx, _run(model, x, lengths, [items[i].energy for i in idx], decoding)):
             out[i] = _transcript(model, items[i], _clip(words, items[i].duration), decoding, nbest)
     for i, p in enumerate(items):
@@ -129,6 +125,16 @@ def recognize(model: LoadedModel, items: list[Prepared], batch_size: int = 16, b
             except AudioInputError as e:
                 out[i] = e
     return out
+
+
+def _short_batches(items: list[Prepared], batch_size: int, budget: int):
+    """``(indices, padded features, lengths)`` of the short (not streamed) files, in length-sorted
+    batches of at most ``budget`` padded values."""
+    short = [i for i, p in enumerate(items) if not p.streamed]
+    order = sorted(short, key=lambda i: items[i].tensor.shape[-1])
+    sizes = [p.tensor.numel() if p.tensor is not None else 0 for p in items]
+    for idx in budget_batches(order, sizes, batch_size, budget):
+        yield (idx, *pad_batch([items[i].tensor for i in idx]))
 
 
 def _run(model: LoadedModel, x: torch.Tensor, lengths: torch.Tensor, energies: list[np.ndarray],
@@ -198,9 +204,7 @@ def clip_logits(model: LoadedModel, items: list[Prepared], batch_size: int = 16,
         raise ValueError(f"clips longer than {LONG_SECONDS:g} s cannot be used here")
     device = next(model.net.parameters()).device
     out: list = [None] * len(items)
-    order = sorted(range(len(items)), key=lambda i: items[i].tensor.shape[-1])
-    for idx in budget_batches(order, [p.tensor.numel() for p in items], batch_size, budget):
-        x, lengths = pad_batch([items[i].tensor for i in idx])
+    for idx, x, lengths in _short_batches(items, batch_size, budget):
         lp, n = model.net(x.to(device), lengths.to(device))
         for j, i in enumerate(idx):
             out[i] = lp[j, : int(n[j])].float().cpu()
