@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from torch import Tensor
+import numpy as np
 
 from .core.metrics import error_rates
-from .core.modelfile import LoadedModel
+from .core.runtime import LoadedModel
 
 METRICS = {"ocr": "cer", "speech": "wer", "omr": "ser"}
 
@@ -20,7 +20,7 @@ METRICS = {"ocr": "cer", "speech": "wer", "omr": "ser"}
 @dataclass
 class DevSet:
     name: str
-    lps: list[Tensor]
+    lps: list[np.ndarray]
     refs: list[str]
     metric: str                                    # cer | wer | ser
     normalize: object = field(default=None, repr=False)  # text normalisation applied before scoring (OCR)

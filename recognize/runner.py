@@ -1,14 +1,19 @@
-"""Batch processing of input files shared by ``ocr`` (and later ``transcribe`` and ``omr``).
+"""Batch processing of input files shared by ``ocr``, ``transcribe`` and ``omr``.
 
 Paths may be files or directories (searched recursively). With an output directory, each input
 writes ``DIR/<path relative to the directory given>/<stem>.<ext>`` atomically; without one, the
 result goes to stdout. A bad input is reported on stderr in one line and the others go on.
+
+Inputs go in chunks: with worker processes, the workers read and prepare (decode, resample,
+featurise, scale) the next chunk while the main process runs the network on this one.
 """
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,7 +85,8 @@ class Job:
     """What a recognition command plugs into :func:`process`.
 
     ``prepare(path)`` reads one input (raising ``input_error`` with a one-line reason when it
-    cannot), ``recognize(prepared_list)`` returns one result per prepared input (or the ``input_error``
+    cannot; a module-level function or ``functools.partial`` of one, so worker processes can run
+    it), ``recognize(prepared_list)`` returns one result per prepared input (or the ``input_error``
     for an input that turned out unusable only then), and
     ``render(result, fmt)`` (text, or bytes for a binary format) / ``extension(fmt)`` are the
     task's writers.
@@ -96,9 +102,48 @@ class Job:
     line_formats: tuple[str, ...] = ("txt",)  # one-line formats: prefixed by the path on stdout for many inputs
 
 
+AUTO_WORKERS_FROM = 64  # inputs from which ``workers=None`` starts a worker process
+
+
+def auto_workers(inputs: int) -> int:
+    """One worker beside the network for a large batch on two or more cores, none otherwise."""
+    return 1 if inputs >= AUTO_WORKERS_FROM and (os.cpu_count() or 1) > 1 else 0
+
+
+def _prepare_one(prepare: Callable, input_error, path: Path):
+    """``prepare(path)``, or the input error it raised (a worker returns it to be reported)."""
+    try:
+        return prepare(path)
+    except input_error as e:
+        return e
+
+
+def _single_threaded() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # before a worker imports numpy/torch lazily
+
+
+def _prepared(job: Job, chunks: list[list[Input]], workers: int) -> Iterator[list]:
+    """Each chunk's prepared inputs (or their errors), the next chunk prepared ahead by the workers."""
+    if workers <= 0:
+        for chunk in chunks:
+            yield [_prepare_one(job.prepare, job.input_error, inp.path) for inp in chunk]
+        return
+    # spawn, not fork: the parent's OpenMP/torch thread pools do not survive a fork
+    with concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"),
+                                                initializer=_single_threaded) as pool:
+        def submit(chunk):
+            return [pool.submit(_prepare_one, job.prepare, job.input_error, inp.path) for inp in chunk]
+        pending = submit(chunks[0]) if chunks else []
+        for k in range(len(chunks)):
+            ready = [f.result() for f in pending]
+            pending = submit(chunks[k + 1]) if k + 1 < len(chunks) else []
+            yield ready
+
+
 def process(job: Job, inputs: list[Input], formats: list[str], out_dir: Path | None,
-            failures: list[Failure] = ()) -> Outcome:
-    """Run ``job`` over ``inputs``: bad inputs are reported and skipped, outputs written atomically."""
+            failures: list[Failure] = (), workers: int | None = None) -> Outcome:
+    """Run ``job`` over ``inputs``: bad inputs are reported and skipped, outputs written atomically.
+    ``workers``: processes preparing inputs ahead of the network (None: :func:`auto_workers`)."""
     outcome = Outcome(failures=list(failures))
     for f in failures:
         report(f)
@@ -110,14 +155,16 @@ def process(job: Job, inputs: list[Input], formats: list[str], out_dir: Path | N
 
     with _progress(out_dir is not None and sys.stderr.isatty()) as progress:
         bar = progress.add_task(job.name, total=len(inputs))
-        for start in range(0, len(inputs), job.chunk):
+        chunks = [inputs[k:k + job.chunk] for k in range(0, len(inputs), job.chunk)]
+        workers = auto_workers(len(inputs)) if workers is None else workers
+        for chunk, prepared in zip(chunks, _prepared(job, chunks, workers)):
             ready = []
-            for inp in inputs[start:start + job.chunk]:
-                try:
-                    ready.append((inp, job.prepare(inp.path)))
-                except job.input_error as e:
-                    fail(inp.path, str(e))
+            for inp, p in zip(chunk, prepared):
+                if isinstance(p, job.input_error):
+                    fail(inp.path, str(p))
                     progress.advance(bar)
+                else:
+                    ready.append((inp, p))
             results = job.recognize([p for _, p in ready]) if ready else []
             for (inp, _), res in zip(ready, results):
                 if isinstance(res, job.input_error):  # found unreadable while recognised (streamed input)

@@ -26,17 +26,25 @@ def default_model(task: str) -> Path:
 
 
 def load(model: Path | None, task: str, device: str = "cpu", threads: int = 0):
-    """Load ``model`` (or the task's shipped default) or exit 2 with the reason."""
-    import torch
-
-    from ..core.modelfile import ModelFileError, load_model
-    from ..core.train import pick_device
-    if threads:
-        torch.set_num_threads(threads)
+    """Load ``model`` (or the task's shipped default) of any format or exit 2 with the reason:
+    ``.safetensors`` runs on PyTorch, ``.ts`` on TorchScript, ``.onnx`` on ONNX Runtime (CPU)."""
+    from ..core.runtime import ModelFileError, model_format, open_model
     path = model or default_model(task)
     try:
-        dev = pick_device(device)
-        m = load_model(path, dev)
+        if model_format(path) == "onnx":  # no torch needed
+            m = open_model(path, "cpu" if device == "auto" else device, threads)
+        else:
+            try:
+                import torch
+            except ImportError:
+                raise usage_error(f"{path}: running {model_format(path)} models needs PyTorch, which this install "
+                                  "lacks: pip install 'recognize[torch]', or run an ONNX export (-m model.onnx)"
+                                  ) from None
+
+            from ..core.train import pick_device
+            if threads:
+                torch.set_num_threads(threads)
+            m = open_model(path, pick_device(device))
     except (ModelFileError, RuntimeError) as e:
         raise usage_error(str(e)) from None
     if m.task != task:
@@ -46,7 +54,7 @@ def load(model: Path | None, task: str, device: str = "cpu", threads: int = 0):
 
 def model_task(path: Path) -> str | None:
     """The task a model file is for (None when it cannot be read: ``load`` then says why)."""
-    from ..core.modelfile import ModelFileError, read_metadata
+    from ..core.runtime import ModelFileError, read_metadata
     try:
         return read_metadata(path).get("task")
     except (ModelFileError, OSError):
@@ -56,6 +64,8 @@ def model_task(path: Path) -> str | None:
 DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
 THREADS = typer.Option(0, "--threads", help="CPU threads for torch (0 = all cores).")
 BATCH = typer.Option(16, "--batch-size", "-b", help="Inputs per batch.")
+WORKERS = typer.Option(None, "--workers", "-j", min=0, help="Processes reading and preparing inputs ahead of the "
+                       "network (default: 1 from 64 inputs on 2+ cores, else 0 = in the main process).")
 
 
 def check_formats(formats: list[str], known, out: Path | None) -> None:
@@ -123,10 +133,13 @@ def with_decoding_options(command):
     return run
 
 
-def decoding_config(model_path: Path | None, task: str) -> Path:
+def decoding_config(model_path: Path | None, m) -> Path:
     """The decoding config shipped next to a model (``exports/ocr-en.decoding.json``), used by
-    ``--decoder beam`` when no other config is given."""
-    return (model_path or default_model(task)).with_suffix(".decoding.json")
+    ``--decoder beam`` when no other config is given; an exported model (``ocr-en.int8.onnx``) uses
+    its source model's."""
+    path = model_path or default_model(m.task)
+    source = m.meta.get("export", {}).get("source")
+    return path.with_name(f"{Path(source).stem if source else path.stem}.decoding.json")
 
 
 def decoder_spec(m, model_path: Path | None, options: DecodingOptions):
@@ -143,8 +156,8 @@ def decoder_spec(m, model_path: Path | None, options: DecodingOptions):
         spec = decoders.DecoderSpec(beam_width=BEAM_WIDTH_DEFAULTS.get(m.task, 32))
         if o.decoding is not None:
             spec = decoders.read_spec(o.decoding)
-        elif o.decoder == "beam" and decoding_config(model_path, m.task).is_file():
-            spec = decoders.read_spec(decoding_config(model_path, m.task))
+        elif o.decoder == "beam" and decoding_config(model_path, m).is_file():
+            spec = decoders.read_spec(decoding_config(model_path, m))
         wants_beam = o.lm not in (None, "none") or o.lexicon or o.hotword or o.nbest
         spec = spec.merged(decoder=o.decoder or ("beam" if wants_beam else None), backend=o.beam_backend,
                            beam_width=o.beam_width, alpha=o.alpha, beta=o.beta, nbest=o.nbest,
@@ -156,14 +169,10 @@ def decoder_spec(m, model_path: Path | None, options: DecodingOptions):
     return spec
 
 
-def model_device(m) -> str:
-    return str(next(m.net.parameters()).device)
-
-
 def make_decoder(m, model_path: Path | None, options: DecodingOptions):
     """The decoder the options ask for (see :func:`decoder_spec`), or exit 2 with the reason."""
     from ..core import decoders
     try:
-        return decoders.make_decoder(decoder_spec(m, model_path, options), m.vocab, model_device(m))
+        return decoders.make_decoder(decoder_spec(m, model_path, options), m.vocab, m.device)
     except (decoders.DecoderError, OSError) as e:
         raise usage_error(str(e)) from None

@@ -1,6 +1,7 @@
 """``recognize ocr PATH...``: recognise text-line images."""
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -9,6 +10,7 @@ from .common import (
     BATCH,
     DEVICE,
     THREADS,
+    WORKERS,
     DecodingOptions,
     check_formats,
     load,
@@ -24,7 +26,7 @@ def ocr_cmd(
     out: Path = typer.Option(None, "--out", "-o", help="Output directory; without it results go to stdout."),
     formats: list[str] = typer.Option(["txt"], "--format", "-f", help="txt, json, tsv, hocr, alto (repeatable)."),
     decoding_options: DecodingOptions = None,
-    device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS,
+    device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS, workers: int = WORKERS,
 ) -> None:
     """OCR printed text-line images. Exit 0: all done; 1: some inputs failed; 2: usage error."""
     from ..ocr import writers
@@ -36,6 +38,6 @@ def ocr_cmd(
     dec = make_decoder(m, model, decoding_options)
     height = int(m.preprocess["height"])
     inputs, failures = expand(paths, is_image)
-    job = Job("ocr", lambda p: prepare(p, height), lambda items: recognize(m, items, batch_size, decoder=dec),
+    job = Job("ocr", partial(prepare, height=height), lambda items: recognize(m, items, batch_size, decoder=dec),
               writers.render, writers.extension, ImageInputError)
-    raise typer.Exit(process(job, inputs, formats, out, failures).exit_code)
+    raise typer.Exit(process(job, inputs, formats, out, failures, workers).exit_code)

@@ -1,6 +1,7 @@
 """``recognize omr PATH...``: read single-staff score images into tokens, MusicXML or MIDI."""
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -9,6 +10,7 @@ from .common import (
     BATCH,
     DEVICE,
     THREADS,
+    WORKERS,
     DecodingOptions,
     check_formats,
     load,
@@ -26,7 +28,7 @@ def omr_cmd(
     formats: list[str] = typer.Option(["semantic"], "--format", "-f",
                                       help="semantic, agnostic, json, musicxml, midi (repeatable)."),
     decoding_options: DecodingOptions = None,
-    device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS,
+    device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS, workers: int = WORKERS,
 ) -> None:
     """Read monophonic single-staff scores. Exit 0: all done; 1: some inputs failed; 2: usage error."""
     from ..core.image import ImageInputError, is_image
@@ -44,6 +46,6 @@ def omr_cmd(
         raise usage_error(f"format {formats[0]!r} of several inputs needs --out DIR")
     dec = make_decoder(m, model, decoding_options)
     height = int(m.preprocess["height"])
-    job = Job("omr", lambda p: prepare(p, height), lambda items: recognize(m, items, batch_size, decoder=dec),
+    job = Job("omr", partial(prepare, height=height), lambda items: recognize(m, items, batch_size, decoder=dec),
               writers.render, writers.extension, ImageInputError, line_formats=("semantic", "agnostic"))
-    raise typer.Exit(process(job, inputs, formats, out, failures).exit_code)
+    raise typer.Exit(process(job, inputs, formats, out, failures, workers).exit_code)

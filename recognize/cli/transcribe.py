@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -10,6 +11,7 @@ from .common import (
     BATCH,
     DEVICE,
     THREADS,
+    WORKERS,
     DecodingOptions,
     check_formats,
     load,
@@ -32,7 +34,7 @@ def transcribe_cmd(
     unk_threshold: float = typer.Option(UNK_THRESHOLD, "--unk-threshold", min=0.0, max=1.0,
                                         help="Words less confident than this are written <unk> (0 = never)."),
     decoding_options: DecodingOptions = None,
-    device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS,
+    device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS, workers: int = WORKERS,
 ) -> None:
     """Transcribe audio files. Exit 0: all done; 1: some inputs failed; 2: usage error."""
     from ..runner import Job, expand, process
@@ -44,7 +46,7 @@ def transcribe_cmd(
     options = replace(decoding_options, lexicon=decoding_options.lexicon or vocabulary)
     decoding = Decoding(make_decoder(m, model, options), unk_threshold)
     inputs, failures = expand(paths, is_audio)
-    job = Job("transcribe", lambda p: prepare(p, m.preprocess),
+    job = Job("transcribe", partial(prepare, preprocess=m.preprocess),
               lambda items: recognize(m, items, batch_size, decoding=decoding), writers.render, writers.extension,
               AudioInputError, chunk=64)
-    raise typer.Exit(process(job, inputs, formats, out, failures).exit_code)
+    raise typer.Exit(process(job, inputs, formats, out, failures, workers).exit_code)

@@ -16,7 +16,6 @@ from .common import (
     DecodingOptions,
     decoder_spec,
     load,
-    model_device,
     model_task,
     usage_error,
 )
@@ -55,7 +54,7 @@ def tune_cmd(
     m = load(model, task or _task_of(data), device, threads)
     spec = decoder_spec(m, model, DecodingOptions("beam", beam_backend, beam_width, lm, lexicon=lexicon))
     try:
-        resolve(spec, m.vocab, model_device(m))  # a bad LM or combination is reported before the network runs
+        resolve(spec, m.vocab, m.device)  # a bad LM or combination is reported before the network runs
     except DecoderError as e:
         raise usage_error(str(e)) from None
     sets = []
@@ -76,7 +75,7 @@ def tune_cmd(
         print(f"  alpha {s.alpha:<5g} beta {s.beta:<5g} {name} {100 * r.error:.3f}%  ({r.per_second:.0f}/s)",
               file=sys.stderr)
     try:
-        best, tried = grid_search(spec, m.vocab, lps, refs, metric, a_values, b_values, model_device(m), show)
+        best, tried = grid_search(spec, m.vocab, lps, refs, metric, a_values, b_values, m.device, show)
     except DecoderError as e:
         raise usage_error(str(e)) from None
     err = min(t["error"] for t in tried)

@@ -21,6 +21,7 @@ class CudaDecoder:
         return beam_settings(self.spec, "cuda", None)
 
     def __call__(self, log_probs: Tensor, lengths: Tensor) -> list[Hypothesis]:
+        log_probs, lengths = torch.as_tensor(log_probs), torch.as_tensor(lengths)  # numpy from ONNX Runtime
         lp = log_probs.detach().float().contiguous()
         results = self._decoder(lp, lengths.to(lp.device, torch.int32))
         cpu = lp.cpu()

@@ -69,6 +69,7 @@ class FlashlightDecoder:
         return beam_settings(self.spec, "flashlight", self.lm)
 
     def __call__(self, log_probs: Tensor, lengths: Tensor) -> list[Hypothesis]:
+        log_probs, lengths = torch.as_tensor(log_probs), torch.as_tensor(lengths)  # numpy from ONNX Runtime
         lp = log_probs.detach().float().cpu()
         lengths = lengths.detach().cpu().to(torch.int32)
         searched, searched_lengths = skip_blanks(lp, lengths)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import torch
 from torch import Tensor
 
 from .align import hypothesis_from_ids
@@ -42,6 +43,7 @@ class PyctcDecoder:
         return beam_settings(self.spec, "pyctcdecode", self.lm)
 
     def __call__(self, log_probs: Tensor, lengths: Tensor) -> list[Hypothesis]:
+        log_probs, lengths = torch.as_tensor(log_probs), torch.as_tensor(lengths)  # numpy from ONNX Runtime
         lp = log_probs.detach().float().cpu().numpy()
         out = []
         for i, n in enumerate(lengths.tolist()):

@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, Sampler
 
+from .batching import budget_batches, pad_arrays  # noqa: F401
 from .vocab import Vocabulary
 
 log = logging.getLogger("recognize")
@@ -82,25 +83,10 @@ class ItemDataset(Dataset):
         return x, self.vocab.encode(it.text), i
 
 
-def budget_batches(order: list[int], sizes: Sequence[int], batch_size: int, budget: int) -> Iterator[list[int]]:
-    """Consecutive runs of ``order`` with at most ``batch_size`` items whose padded size
-    (count x the largest ``sizes[i]``, for ``order`` sorted by size) stays within ``budget``."""
-    start = 0
-    while start < len(order):
-        end = start + 1
-        while end < len(order) and end - start < batch_size and (end - start + 1) * sizes[order[end]] <= budget:
-            end += 1
-        yield order[start:end]
-        start = end
-
-
 def pad_batch(xs: list[Tensor], value: float = 0.0) -> tuple[Tensor, Tensor]:
     """Right-pad ``[C, H, W_i]`` tensors to ``[N, C, H, max W]``; returns (batch, widths)."""
-    widths = torch.tensor([x.shape[-1] for x in xs], dtype=torch.long)
-    out = xs[0].new_full((len(xs), *xs[0].shape[:-1], int(widths.max())), value)
-    for i, x in enumerate(xs):
-        out[i, ..., : x.shape[-1]] = x
-    return out, widths
+    x, widths = pad_arrays([t.numpy() for t in xs], value)
+    return torch.from_numpy(x), torch.from_numpy(widths)
 
 
 def collate(batch: list[tuple[Tensor, list[int], int] | None]) -> dict | None:

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from torch import Tensor
 
 from .vocab import Vocabulary
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 @dataclass
@@ -37,11 +40,22 @@ class Hypothesis:
         return float(np.mean([t.confidence for t in self.tokens])) if self.tokens else 1.0
 
 
-def greedy_decode(log_probs: Tensor, lengths: Tensor, vocab: Vocabulary) -> list[Hypothesis]:
-    """Best-path decoding. log_probs: ``[N, T, V]`` (log-softmax), lengths: ``[N]`` valid frames."""
-    probs, best = log_probs.detach().float().exp().max(-1)
-    probs, best = probs.cpu().numpy(), best.cpu().numpy()
-    return [collapse(best[i, :n], probs[i, :n], vocab) for i, n in enumerate(lengths.tolist())]
+def to_numpy(x: Tensor | np.ndarray) -> np.ndarray:
+    """A torch tensor (any device) or array as a numpy array."""
+    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+
+
+def greedy_decode(log_probs: Tensor | np.ndarray, lengths: Tensor | np.ndarray, vocab: Vocabulary
+                  ) -> list[Hypothesis]:
+    """Best-path decoding. log_probs: ``[N, T, V]`` (log-softmax), lengths: ``[N]`` valid frames;
+    torch tensors or numpy arrays."""
+    if hasattr(log_probs, "detach"):  # the arg-max on the model's device: only [N, T] comes back
+        top, best = log_probs.detach().max(-1)
+        probs, best = top.float().exp().cpu().numpy(), best.cpu().numpy()
+    else:
+        best = log_probs.argmax(-1)
+        probs = np.exp(np.take_along_axis(log_probs, best[..., None], -1)[..., 0])
+    return [collapse(best[i, :n], probs[i, :n], vocab) for i, n in enumerate(to_numpy(lengths).tolist())]
 
 
 def collapse(best: np.ndarray, probs: np.ndarray, vocab: Vocabulary) -> Hypothesis:

@@ -20,8 +20,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-
-from torch import Tensor
+from typing import Any
 
 from .decode import GreedyDecoder, Hypothesis
 from .lm import LMInfo, read_info
@@ -35,7 +34,7 @@ class DecoderError(ValueError):
     """Decoder settings that cannot work together or with the model (one-line reason)."""
 
 
-Decoder = Callable[[Tensor, Tensor], list[Hypothesis]]
+Decoder = Callable[[Any, Any], list[Hypothesis]]  # (log_probs, lengths): torch tensors or numpy arrays
 
 
 @dataclass
@@ -141,6 +140,11 @@ def make_decoder(spec: DecoderSpec, vocab: Vocabulary, device: str = "cpu") -> D
         raise DecoderError(f"unknown decoder {spec.decoder!r} (choose from {', '.join(DECODERS)})")
     if spec.decoder == "greedy":
         return GreedyDecoder(vocab)
+    try:
+        import torchaudio  # noqa: F401  every backend aligns its result with torchaudio's forced_align
+    except ImportError:
+        raise DecoderError("beam search needs torch and torchaudio, which this install lacks (a runtime-only "
+                           "install decodes greedily): pip install 'recognize[all]'") from None
     backend, lm = resolve(spec, vocab, device)
     if backend == "flashlight":
         from .beam_flashlight import FlashlightDecoder

@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from .data import budget_batches, pad_batch
+from .batching import sorted_batches
 from .decode import Hypothesis, greedy_decode
 from .decoders import Decoder
 from .image import normalize
-from .modelfile import LoadedModel
+from .runtime import LoadedModel
 
 MIN_COLUMNS = 16
 
@@ -23,7 +22,7 @@ MIN_COLUMNS = 16
 @dataclass
 class PreparedImage:
     source: str
-    tensor: torch.Tensor  # [1, H, W] float32, ink = 1
+    pixels: np.ndarray    # [1, H, W] float32, ink = 1
     width: int            # original pixel size
     height: int
 
@@ -33,7 +32,7 @@ def prepare_array(gray: np.ndarray, height: int, name: str) -> PreparedImage:
     a = normalize(gray, height)
     if a.shape[1] < MIN_COLUMNS:
         a = np.pad(a, ((0, 0), (0, MIN_COLUMNS - a.shape[1])))
-    return PreparedImage(name, torch.from_numpy(np.ascontiguousarray(a))[None], gray.shape[1], gray.shape[0])
+    return PreparedImage(name, np.ascontiguousarray(a, np.float32)[None], gray.shape[1], gray.shape[0])
 
 
 def token_spans(hyp: Hypothesis) -> list[tuple[float, float]]:
@@ -53,37 +52,23 @@ def token_spans(hyp: Hypothesis) -> list[tuple[float, float]]:
 
 def pixel_spans(p: PreparedImage, hyp: Hypothesis, stride: int) -> list[tuple[int, int]]:
     """Token spans as ``[x0, x1)`` columns of the original image."""
-    scale = stride * p.width / p.tensor.shape[-1]
+    scale = stride * p.width / p.pixels.shape[-1]
     return [(max(0, int(a * scale)), min(p.width, int(round(b * scale)))) for a, b in token_spans(hyp)]
 
 
-@torch.no_grad()
 def run_lines(model: LoadedModel, items: list[PreparedImage], batch_size: int = 16,
               budget: int = 48 * 40_000, decode: Decoder | None = None) -> list[Hypothesis]:
     """Decode prepared images in width-sorted batches of at most ``budget`` padded pixels;
     hypotheses come back in input order. ``decode(log_probs, lengths)`` defaults to greedy."""
     decode = decode or (lambda lp, n: greedy_decode(lp, n, model.vocab))
-    device = next(model.net.parameters()).device
-    order = sorted(range(len(items)), key=lambda i: items[i].tensor.shape[-1])
     hyps: list[Hypothesis | None] = [None] * len(items)
-    for idx in budget_batches(order, [p.tensor.numel() for p in items], batch_size, budget):
-        x, lengths = pad_batch([items[i].tensor for i in idx])
-        lp, out_lengths = model.net(x.to(device), lengths.to(device))
-        for i, hyp in zip(idx, decode(lp, out_lengths)):
+    for idx, x, lengths in sorted_batches([p.pixels for p in items], batch_size, budget):
+        for i, hyp in zip(idx, decode(*model.run(x, lengths))):
             hyps[i] = hyp
     return hyps  # type: ignore[return-value]
 
 
 def line_logits(model: LoadedModel, items: list[PreparedImage], batch_size: int = 16,
-                budget: int = 48 * 40_000) -> list[torch.Tensor]:
-    """The CTC log-probs ``[T, V]`` of each prepared image, in input order (for tuning and benchmarks:
-    decode them many ways without running the network again)."""
-    recorded: dict[int, torch.Tensor] = {}
-
-    def record(lp: torch.Tensor, lengths: torch.Tensor) -> list[Hypothesis]:
-        hyps = [Hypothesis("", [], int(n)) for n in lengths.tolist()]
-        for i, (h, n) in enumerate(zip(hyps, lengths.tolist())):
-            recorded[id(h)] = lp[i, :n].detach().float().cpu().clone()
-        return hyps
-
-    return [recorded[id(h)] for h in run_lines(model, items, batch_size, budget, record)]
+                budget: int = 48 * 40_000) -> list[np.ndarray]:
+    """The CTC log-probs ``[T, V]`` of each prepared image, in input order."""
+    return model.log_probs([p.pixels for p in items], batch_size, budget)

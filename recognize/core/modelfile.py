@@ -6,10 +6,8 @@ a summary of the training data and the measured metrics.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -17,43 +15,8 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from .model import CTCModel, ModelConfig
+from .runtime import FORMAT, LoadedModel, ModelFileError, check_header, file_sha256, read_metadata  # noqa: F401
 from .vocab import Vocabulary
-
-FORMAT = "recognize-model/1"
-
-
-class ModelFileError(Exception):
-    """A model file that cannot be read, with the reason."""
-
-
-@dataclass
-class LoadedModel:
-    net: CTCModel
-    vocab: Vocabulary
-    meta: dict
-    path: Path
-
-    @property
-    def task(self) -> str:
-        return self.meta["task"]
-
-    @property
-    def preprocess(self) -> dict:
-        return self.meta.get("preprocess", {})
-
-    def describe(self) -> dict:
-        """Short identity used in outputs (name, task, sha256 prefix); the file is hashed once."""
-        if not hasattr(self, "_identity"):
-            self._identity = {"name": self.path.name, "task": self.task, "sha256": file_sha256(self.path)[:16]}
-        return dict(self._identity)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def save_model(path: str | Path, net: CTCModel, vocab: Vocabulary, meta: dict, half: bool = False) -> Path:
@@ -73,7 +36,7 @@ def save_model(path: str | Path, net: CTCModel, vocab: Vocabulary, meta: dict, h
     return path
 
 
-def read_metadata(path: str | Path) -> dict:
+def read_safetensors_metadata(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
@@ -84,10 +47,7 @@ def read_metadata(path: str | Path) -> dict:
         raise ModelFileError(f"{path}: not a recognize model file ({e})") from None
     if raw is None:
         raise ModelFileError(f"{path}: safetensors file without recognize metadata")
-    meta = json.loads(raw)
-    if meta.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: unsupported model format {meta.get('format')!r} (expected {FORMAT})")
-    return meta
+    return check_header(json.loads(raw), path)
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu", for_training: bool = False) -> LoadedModel:
@@ -97,7 +57,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu", for_trainin
     the front-end's time on CPU); such a network has no BatchNorm weights left to fine-tune.
     """
     path = Path(path)
-    meta = read_metadata(path)
+    meta = read_safetensors_metadata(path)
     vocab = Vocabulary.from_dict(meta["vocab"])
     net = CTCModel(ModelConfig.from_dict(meta["model"]), len(vocab))
     tensors = {}

@@ -6,22 +6,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import torch
-from torch import Tensor
+import numpy as np
 
 from .decode import Hypothesis
 from .decoders import Decoder, DecoderSpec, make_decoder
 from .vocab import Vocabulary
 
 
-def decode_stored(decoder: Decoder, lps: list[Tensor], batch_size: int = 32) -> list[Hypothesis]:
+def decode_stored(decoder: Decoder, lps: list[np.ndarray], batch_size: int = 32) -> list[Hypothesis]:
     """Decode ``[T, V]`` log-prob matrices in length-sorted batches; hypotheses in input order."""
     order = sorted(range(len(lps)), key=lambda i: lps[i].shape[0])
     out: list[Hypothesis | None] = [None] * len(lps)
     for k in range(0, len(order), batch_size):
         idx = order[k:k + batch_size]
-        lengths = torch.tensor([lps[i].shape[0] for i in idx])
-        x = torch.zeros(len(idx), int(lengths.max()), lps[idx[0]].shape[1])
+        lengths = np.array([lps[i].shape[0] for i in idx], dtype=np.int64)
+        x = np.zeros((len(idx), int(lengths.max()), lps[idx[0]].shape[1]), np.float32)
         for j, i in enumerate(idx):
             x[j, : lps[i].shape[0]] = lps[i]
         for i, h in zip(idx, decoder(x, lengths)):
@@ -43,13 +42,13 @@ class Score:
 Metric = Callable[[list[str], list[str]], float]  # (refs, hyps) -> error rate
 
 
-def score(decoder: Decoder, lps: list[Tensor], refs: list[str], metric: Metric) -> tuple[Score, list[str]]:
+def score(decoder: Decoder, lps: list[np.ndarray], refs: list[str], metric: Metric) -> tuple[Score, list[str]]:
     t0 = time.perf_counter()
     hyps = [h.text for h in decode_stored(decoder, lps)]
     return Score(metric(refs, hyps), time.perf_counter() - t0, len(lps)), hyps
 
 
-def grid_search(spec: DecoderSpec, vocab: Vocabulary, lps: list[Tensor], refs: list[str], metric: Metric,
+def grid_search(spec: DecoderSpec, vocab: Vocabulary, lps: list[np.ndarray], refs: list[str], metric: Metric,
                 alphas: list[float], betas: list[float], device: str = "cpu",
                 progress: Callable[[DecoderSpec, Score], None] | None = None) -> tuple[DecoderSpec, list[dict]]:
     """The (alpha, beta) of ``spec`` with the lowest error on the dev set (ties: the smaller alpha,

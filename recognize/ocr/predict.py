@@ -7,7 +7,7 @@ from ..core.decode import GreedyDecoder, Hypothesis
 from ..core.decoders import Decoder
 from ..core.lines import PreparedImage, pixel_spans, run_lines
 from ..core.lines import prepare_array as _prepare_array
-from ..core.modelfile import LoadedModel
+from ..core.runtime import LoadedModel
 from .image import check_size, read_gray
 from .result import Glyph, LineResult
 
@@ -38,4 +38,4 @@ def recognize(model: LoadedModel, items: list[Prepared], batch_size: int = 16,
     decoder = decoder or GreedyDecoder(model.vocab)
     desc, settings = model.describe(), decoder.settings()
     hyps = run_lines(model, items, batch_size, budget, decoder)
-    return [to_result(p, h, model.net.width_stride, desc, settings) for p, h in zip(items, hyps)]
+    return [to_result(p, h, model.width_stride, desc, settings) for p, h in zip(items, hyps)]

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..core.decoders import Decoder
 from ..core.image import ImageInputError
 from ..core.metrics import edits, error_rates
-from ..core.modelfile import LoadedModel
+from ..core.runtime import LoadedModel
 from .dataset import find_samples
 from .predict import prepare, recognize
 

@@ -7,7 +7,7 @@ from ..core.decode import GreedyDecoder
 from ..core.decoders import Decoder
 from ..core.image import check_size, read_gray
 from ..core.lines import PreparedImage, pixel_spans, prepare_array, run_lines
-from ..core.modelfile import LoadedModel
+from ..core.runtime import LoadedModel
 from .result import ScoreResult, Symbol
 
 MIN_HEIGHT = 16       # pixels: a staff cannot be read from fewer rows
@@ -30,7 +30,7 @@ def recognize(model: LoadedModel, items: list[PreparedImage], batch_size: int = 
     out = []
     for p, hyp in zip(items, run_lines(model, items, batch_size, budget, decoder)):
         symbols = [Symbol(t.text, x0, x1, round(t.confidence, 4))
-                   for t, (x0, x1) in zip(hyp.tokens, pixel_spans(p, hyp, model.net.width_stride))]
+                   for t, (x0, x1) in zip(hyp.tokens, pixel_spans(p, hyp, model.width_stride))]
         out.append(ScoreResult(p.source, p.width, p.height, encoding, symbols, round(hyp.confidence, 4),
                                desc, settings, hyp.nbest()))
     return out

@@ -6,6 +6,7 @@ and write what can be built from the valid part.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from collections.abc import Callable
@@ -23,6 +24,7 @@ class Writer:
     render: Callable[[ScoreResult], str | bytes]
     needs: str | None = None  # the encoding the model must output (None: any)
     binary: bool = False
+    library: str | None = None  # a package the format needs (not in the runtime-only install)
 
 
 def _tokens(r: ScoreResult) -> str:
@@ -59,8 +61,8 @@ WRITERS: dict[str, Writer] = {w.name: w for w in (
     Writer("semantic", ".semantic", _tokens, needs="semantic"),
     Writer("agnostic", ".agnostic", _tokens, needs="agnostic"),
     Writer("json", ".json", _json),
-    Writer("musicxml", ".musicxml", _musicxml, needs="semantic"),
-    Writer("midi", ".mid", _midi, needs="semantic", binary=True),
+    Writer("musicxml", ".musicxml", _musicxml, needs="semantic", library="music21"),
+    Writer("midi", ".mid", _midi, needs="semantic", binary=True, library="music21"),
 )}
 FORMATS = tuple(WRITERS)
 
@@ -70,6 +72,9 @@ def unusable(fmt: str, encoding: str) -> str | None:
     need = WRITERS[fmt].needs
     if need and need != encoding:
         return f"format {fmt!r} needs a {need} model; this model outputs {encoding} tokens"
+    library = WRITERS[fmt].library
+    if library and importlib.util.find_spec(library) is None:
+        return f"format {fmt!r} needs {library}, which this install lacks: pip install 'recognize[music]'"
     return None
 
 

@@ -1,15 +1,21 @@
-"""Log-mel features for the CTC core: ``[1, n_mels, T]`` (mel bins as image rows, 10 ms frames as columns)."""
+"""Log-mel features for the CTC core: ``[1, n_mels, T]`` (mel bins as image rows, 10 ms frames as columns).
+
+torchaudio computes them (training, and inference whenever torch is installed); :func:`log_mel_numpy`
+is the same computation in numpy for the runtime-only install, pinned to torchaudio by a test.
+"""
 from __future__ import annotations
 
 import dataclasses
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import Tensor
 
 from .audio import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ def _mel(cfg: FeatureConfig):
 
 def log_mel(wave: np.ndarray | Tensor, cfg: FeatureConfig = DEFAULT_FEATURES) -> Tensor:
     """Mono float waveform ``[T_samples]`` at ``cfg.sample_rate`` -> float32 ``[1, n_mels, num_frames(T)]``."""
+    import torch
     x = torch.as_tensor(np.asarray(wave, dtype=np.float32) if isinstance(wave, np.ndarray) else wave,
                         dtype=torch.float32)
     if x.ndim != 1 or x.numel() == 0:
@@ -85,13 +92,68 @@ def log_mel(wave: np.ndarray | Tensor, cfg: FeatureConfig = DEFAULT_FEATURES) ->
     return feats[None].contiguous()
 
 
-def normalize(feats: Tensor, min_std: float = 1e-3) -> Tensor:
+def normalize(feats, min_std: float = 1e-3):
     """Per-utterance mean/variance normalisation of ``[..., n_mels, T]`` over time, bin by bin.
 
     Statistics are taken in float64 so a constant (e.g. floored) bin maps to exactly 0; ``min_std``
     keeps near-constant bins from being blown up.
     """
+    if isinstance(feats, np.ndarray):
+        x = feats.astype(np.float64)
+        std = np.maximum(x.std(axis=-1, keepdims=True), min_std)
+        return ((x - x.mean(axis=-1, keepdims=True)) / std).astype(feats.dtype)
     x = feats.double()
     mean = x.mean(dim=-1, keepdim=True)
     std = x.std(dim=-1, keepdim=True, unbiased=False).clamp_min(min_std)
     return ((x - mean) / std).to(feats.dtype)
+
+
+@functools.cache
+def have_torchaudio() -> bool:
+    try:
+        import torchaudio  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def log_mel_array(wave: np.ndarray, cfg: FeatureConfig = DEFAULT_FEATURES) -> np.ndarray:
+    """:func:`log_mel` as a numpy array: torchaudio when it is installed, numpy otherwise."""
+    return log_mel(wave, cfg).numpy() if have_torchaudio() else log_mel_numpy(wave, cfg)
+
+
+@functools.lru_cache(maxsize=8)
+def mel_filters(cfg: FeatureConfig) -> np.ndarray:
+    """HTK-scale triangular filters ``[n_freqs, n_mels]`` without area normalisation, as torchaudio's
+    ``melscale_fbanks(norm=None, mel_scale="htk")`` makes them."""
+    n_freqs = cfg.n_fft // 2 + 1
+    f_max = cfg.f_max if cfg.f_max is not None else cfg.sample_rate / 2
+    freqs = np.linspace(0, cfg.sample_rate // 2, n_freqs)
+    mel = np.linspace(2595.0 * np.log10(1.0 + cfg.f_min / 700.0), 2595.0 * np.log10(1.0 + f_max / 700.0),
+                      cfg.n_mels + 2)
+    hz = 700.0 * (10 ** (mel / 2595.0) - 1.0)
+    diff = np.diff(hz)
+    slopes = hz[None, :] - freqs[:, None]
+    down = -slopes[:, :-2] / diff[:-1]
+    up = slopes[:, 2:] / diff[1:]
+    return np.maximum(0.0, np.minimum(down, up))
+
+
+def log_mel_numpy(wave: np.ndarray, cfg: FeatureConfig = DEFAULT_FEATURES) -> np.ndarray:
+    """The log-mel features of :func:`log_mel` computed with numpy: centred frames with zero padding,
+    a periodic Hann window of ``win_length`` centred in ``n_fft``, power spectrum, HTK mel filters."""
+    x = np.asarray(wave, dtype=np.float32)
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"log_mel needs a non-empty mono waveform [T], got shape {x.shape}")
+    n_fft, hop, win = cfg.n_fft, cfg.hop_length, cfg.win_length
+    padded = np.pad(x, (n_fft // 2, n_fft // 2))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop][: num_frames(len(x), cfg)]
+    window = np.zeros(n_fft, np.float32)
+    left = (n_fft - win) // 2
+    window[left:left + win] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win) / win)
+    spec = np.fft.rfft(frames * window, axis=-1)
+    power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
+    feats = np.log(np.maximum(power @ mel_filters(cfg).astype(np.float32), cfg.log_floor)).T
+    if cfg.normalize == "utterance":
+        feats = normalize(feats)
+    return np.ascontiguousarray(feats, np.float32)[None]

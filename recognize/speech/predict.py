@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from ..core.data import budget_batches, pad_batch
+from ..core.batching import pad_arrays, sorted_batches
 from ..core.decode import Hypothesis, greedy_decode
 from ..core.decoders import Decoder
-from ..core.modelfile import LoadedModel
+from ..core.runtime import LoadedModel
 from .audio import AudioInputError, audio_info, load_audio, stream_chunks
-from .features import FeatureConfig, frame_seconds, log_mel
+from .features import FeatureConfig, frame_seconds, log_mel_array
 from .result import Transcript, Word
 from .segment import frame_energy, speech_regions
 
@@ -31,13 +30,13 @@ UNKNOWN = "<unk>"
 @dataclass
 class Prepared:
     source: str
-    tensor: torch.Tensor | None  # [1, n_mels, frames]; None for a long file, streamed later
+    features: np.ndarray | None  # [1, n_mels, frames] float32; None for a long file, streamed later
     duration: float              # seconds
     energy: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # dB per feature frame
 
     @property
     def streamed(self) -> bool:
-        return self.tensor is None
+        return self.features is None
 
 
 @dataclass
@@ -64,7 +63,7 @@ def prepare(path: str | Path, preprocess: dict) -> Prepared:
     if info.seconds > LONG_SECONDS:
         return Prepared(str(path), None, info.seconds)
     wave = load_audio(path, cfg.sample_rate)
-    return Prepared(str(path), log_mel(wave, cfg), len(wave) / cfg.sample_rate,
+    return Prepared(str(path), log_mel_array(wave, cfg), len(wave) / cfg.sample_rate,
                     frame_energy(wave, cfg.hop_length))
 
 
@@ -107,7 +106,6 @@ def words_from(hyp: Hypothesis, seconds_per_frame: float, duration: float, energ
     return words
 
 
-@torch.no_grad()
 def recognize(model: LoadedModel, items: list[Prepared], batch_size: int = 16, budget: int = 80 * 60_000,
               decoding: Decoding | None = None) -> list[Transcript | AudioInputError]:
     """Transcribe prepared files (short ones in length-sorted batches); results come back in input
@@ -131,21 +129,17 @@ def _short_batches(items: list[Prepared], batch_size: int, budget: int):
     """``(indices, padded features, lengths)`` of the short (not streamed) files, in length-sorted
     batches of at most ``budget`` padded values."""
     short = [i for i, p in enumerate(items) if not p.streamed]
-    order = sorted(short, key=lambda i: items[i].tensor.shape[-1])
-    sizes = [p.tensor.numel() if p.tensor is not None else 0 for p in items]
-    for idx in budget_batches(order, sizes, batch_size, budget):
-        yield (idx, *pad_batch([items[i].tensor for i in idx]))
+    for idx, x, lengths in sorted_batches([items[i].features for i in short], batch_size, budget):
+        yield [short[j] for j in idx], x, lengths
 
 
-def _run(model: LoadedModel, x: torch.Tensor, lengths: torch.Tensor, energies: list[np.ndarray],
+def _run(model: LoadedModel, x: np.ndarray, lengths: np.ndarray, energies: list[np.ndarray],
          decoding: Decoding) -> list[tuple[list[Word], list[dict]]]:
     """Words (times relative to each input's start) and n-best list for a padded feature batch."""
     cfg = FeatureConfig.from_dict(model.preprocess)
     hop = frame_seconds(cfg)
-    device = next(model.net.parameters()).device
-    lp, out_lengths = model.net(x.to(device), lengths.to(device))
-    hyps = decoding.decode(lp, out_lengths, model.vocab)
-    return [(words_from(h, hop * model.net.width_stride, float(n) * hop, e, hop, decoding.threshold), h.nbest())
+    hyps = decoding.decode(*model.run(x, lengths), model.vocab)
+    return [(words_from(h, hop * model.width_stride, float(n) * hop, e, hop, decoding.threshold), h.nbest())
             for h, n, e in zip(hyps, lengths.tolist(), energies)]
 
 
@@ -163,8 +157,8 @@ def _stream(model: LoadedModel, path: str, cfg: FeatureConfig, decoding: Decodin
                    if lo <= t0 + (s + e) / 2 * hop < hi]
         if not regions:
             continue
-        feats = [log_mel(chunk.audio[s * cfg.hop_length: e * cfg.hop_length], cfg) for s, e in regions]
-        x, lengths = pad_batch(feats)
+        feats = [log_mel_array(chunk.audio[s * cfg.hop_length: e * cfg.hop_length], cfg) for s, e in regions]
+        x, lengths = pad_arrays(feats)
         found = _run(model, x, lengths, [energy[s:e] for s, e in regions], decoding)
         for (s, _), (region_words, _) in zip(regions, found):
             offset = t0 + s * hop
@@ -196,16 +190,9 @@ def _transcript(model: LoadedModel, p: Prepared, words: list[Word], decoding: De
                       decoding.settings(), nbest or [])
 
 
-@torch.no_grad()
 def clip_logits(model: LoadedModel, items: list[Prepared], batch_size: int = 16,
-                budget: int = 80 * 60_000) -> list[torch.Tensor]:
+                budget: int = 80 * 60_000) -> list[np.ndarray]:
     """CTC log-probs ``[T, V]`` of short prepared clips, in input order (tuning and benchmarks)."""
     if any(p.streamed for p in items):
         raise ValueError(f"clips longer than {LONG_SECONDS:g} s cannot be used here")
-    device = next(model.net.parameters()).device
-    out: list = [None] * len(items)
-    for idx, x, lengths in _short_batches(items, batch_size, budget):
-        lp, n = model.net(x.to(device), lengths.to(device))
-        for j, i in enumerate(idx):
-            out[i] = lp[j, : int(n[j])].float().cpu()
-    return out
+    return model.log_probs([p.features for p in items], batch_size, budget)

@@ -1,4 +1,3 @@
-import torch
 
 from recognize.core.decode import Hypothesis, Token
 from recognize.core.lines import token_spans as glyph_spans
@@ -15,9 +14,9 @@ def test_result_maps_frames_to_original_pixels():
     gray = np.full((64, 400), 255, np.uint8)
     gray[20:40, 10:390] = 0
     p = prepare_array(gray, 32, "x.png")
-    assert p.tensor.shape == (1, 32, 200)
+    assert p.pixels.shape == (1, 32, 200)
     hyp = Hypothesis("ab", [Token(1, "a", 0, 1, 0.9), Token(2, "b", 49, 50, 0.8)], frames=50)
     r = to_result(p, hyp, stride=4, model={}, decoder={"name": "greedy"})
     assert (r.glyphs[0].x0, r.glyphs[-1].x1) == (0, 400)  # frame 50 * 4 columns * 2 = 400 px
     assert r.glyphs[0].x1 == r.glyphs[1].x0 == 200
-    assert torch.is_tensor(p.tensor) and r.width == 400 and r.height == 64
+    assert p.pixels.dtype == np.float32 and r.width == 400 and r.height == 64

@@ -1,0 +1,65 @@
+"""Token spans for a decoded sequence: Viterbi forced alignment of the ids to the CTC posteriors.
+
+Beam decoders return a token (or word) sequence; aligning it with torchaudio's ``forced_align`` gives
+every token the same frame span and confidence fields that greedy decoding gives, whatever the
+backend.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .decode import Hypothesis, Token, collapse
+from .vocab import Vocabulary
+
+
+def forced_path(lp: Tensor, ids: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Viterbi alignment of ``ids`` to ``lp`` ``[T, V]`` (log-probs, blank 0): the label of every frame and
+    its log-prob, or None when the frames cannot hold the sequence."""
+    import torchaudio.functional as F
+    repeats = sum(a == b for a, b in zip(ids, ids[1:]))
+    if lp.shape[0] < len(ids) + repeats:
+        return None
+    if not ids:
+        return np.zeros(lp.shape[0], np.int64), lp[:, 0].numpy()
+    path, scores = F.forced_align(lp[None], torch.tensor([ids], dtype=torch.int32), blank=0)
+    return path[0].numpy(), scores[0].numpy()
+
+
+def hypothesis_from_ids(lp: Tensor, ids: list[int], vocab: Vocabulary) -> Hypothesis:
+    """A hypothesis for the token ``ids`` (no blanks) with spans and confidences read off the forced
+    alignment the way greedy decoding reads them off the best path; without spans when the frames
+    cannot hold the sequence."""
+    lp = lp.detach().float().cpu().contiguous()
+    found = forced_path(lp, ids)
+    if found is None:
+        return Hypothesis(vocab.decode(ids), [], lp.shape[0])
+    return collapse(found[0], np.exp(found[1]), vocab)
+
+
+def hypothesis_from_words(lp: Tensor, words: list[str], vocab: Vocabulary, separator: str = " ") -> Hypothesis:
+    """A hypothesis for a word sequence (lexicon decoding): the separator between words is kept only
+    where the model put one, else the words simply follow each other."""
+    lp = lp.detach().float().cpu().contiguous()
+    if not words:
+        return Hypothesis("", [], lp.shape[0])
+    sep = vocab.encode(separator)[0]
+    with_sep = [t for k, w in enumerate(words) for t in ([sep] if k else []) + vocab.encode(w)]
+    bare = [t for w in words for t in vocab.encode(w)]
+    best = None
+    for ids in (with_sep, bare) if len(words) > 1 else (bare,):
+        found = forced_path(lp, ids)
+        if found is not None and (best is None or found[1].sum() > best[1].sum()):
+            best = found
+    if best is None:  # too few frames for the spelling: keep the words, without times
+        return Hypothesis(" ".join(words), [], lp.shape[0])
+    aligned_tokens = collapse(best[0], np.exp(best[1]), vocab).tokens
+    aligned, separated = iter(aligned_tokens), len(aligned_tokens) > len(bare)
+    tokens: list[Token] = []
+    for k, w in enumerate(words):
+        if k:  # the separator where the model put one, else an empty one where the words meet
+            tokens.append(next(aligned) if separated else
+                          Token(sep, separator, tokens[-1].end, tokens[-1].end, 1.0))
+        tokens += [next(aligned) for _ in vocab.encode(w)]
+    return Hypothesis(" ".join(words), tokens, lp.shape[0])

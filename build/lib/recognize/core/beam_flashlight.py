@@ -1,0 +1,117 @@
+"""Beam search with flashlight-text (torchaudio's ``ctc_decoder``): lexicon-free with a token-level LM,
+or constrained to a lexicon (a word list: no other spelling can come out) with an optional word LM."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from .align import hypothesis_from_ids, hypothesis_from_words
+from .decode import Hypothesis
+from .decoders import DecoderError, DecoderSpec, beam_settings
+from .lm import SPACE, LMInfo
+from .vocab import Vocabulary
+
+BLANK_NAME = "<blank>"
+SEPARATOR = " "  # the word separator token of character models
+TOKENS_PER_FRAME = 4   # tokens tried at each frame (the most likely ones): CTC posteriors are peaked
+BEAM_THRESHOLD = 10.0  # drop hypotheses this far (log) below the best
+BLANK_SKIP = 0.95      # runs of frames this sure of the blank are searched as one frame
+
+
+def token_names(vocab: Vocabulary) -> list[str]:
+    """Names flashlight (and the KenLM vocabulary of a token LM) use for the model's tokens: the tokens
+    themselves, but the blank, the space and any other whitespace get names without whitespace."""
+    names = [BLANK_NAME]
+    for t in vocab.tokens[1:]:
+        names.append(SPACE if t == " " else "".join(f"<U+{ord(c):04X}>" if c.isspace() else c for c in t))
+    return names
+
+
+class FlashlightDecoder:
+    def __init__(self, spec: DecoderSpec, vocab: Vocabulary, lm: LMInfo | None) -> None:
+        from torchaudio.models.decoder import ctc_decoder
+        self.spec, self.vocab, self.lm = spec, vocab, lm
+        names = token_names(vocab)
+        has_sep = SEPARATOR in vocab
+        if spec.lexicon and not has_sep:
+            raise DecoderError("a lexicon needs a model with a word separator (space) token")
+        options = dict(tokens=names, lm=str(lm.path) if lm else None, nbest=spec.nbest, beam_size=spec.beam_width,
+                       beam_size_token=min(len(names), TOKENS_PER_FRAME), beam_threshold=BEAM_THRESHOLD, log_add=True,
+                       lm_weight=spec.alpha, blank_token=BLANK_NAME, sil_token=SPACE if has_sep else BLANK_NAME,
+                       unk_word="<unk>")
+        with tempfile.TemporaryDirectory() as tmp:
+            if spec.lexicon:
+                path = Path(tmp) / "lexicon.txt"
+                path.write_text(self._lexicon(names), encoding="utf-8")
+                self._decoder = ctc_decoder(lexicon=str(path), word_score=spec.beta, **options)
+            else:
+                # The LM must see the tokens in the model's order: left to itself, torchaudio builds the
+                # LM dictionary from a hash map, so token ids and LM words disagree.
+                lm_dict = Path(tmp) / "tokens.txt"
+                lm_dict.write_text("\n".join([*names, "<unk>"]) + "\n", encoding="utf-8")
+                self._decoder = ctc_decoder(lexicon=None, sil_score=spec.beta, lm_dict=str(lm_dict) if lm else None,
+                                            **options)
+
+    def _lexicon(self, names: list[str]) -> str:
+        lines = []
+        for w in self.spec.lexicon:
+            missing = self.vocab.missing(w)
+            if missing or not w:
+                raise DecoderError(f"word {w!r} cannot be spelled with the model's tokens "
+                                   f"(missing {''.join(missing)!r})")
+            lines.append(f"{w}\t{' '.join(names[i] for i in self.vocab.encode(w))}")
+        return "\n".join(lines) + "\n"
+
+    def settings(self) -> dict:
+        return beam_settings(self.spec, "flashlight", self.lm)
+
+    def __call__(self, log_probs: Tensor, lengths: Tensor) -> list[Hypothesis]:
+        log_probs, lengths = torch.as_tensor(log_probs), torch.as_tensor(lengths)  # numpy from ONNX Runtime
+        lp = log_probs.detach().float().cpu()
+        lengths = lengths.detach().cpu().to(torch.int32)
+        searched, searched_lengths = skip_blanks(lp, lengths)
+        out = []
+        for i, hyps in enumerate(self._decoder(searched, searched_lengths)):
+            frames = lp[i, : int(lengths[i])]
+            if not hyps:
+                out.append(Hypothesis("", [], frames.shape[0]))
+                continue
+            texts = [self._text(h) for h in hyps]
+            best = (hypothesis_from_words(frames, list(hyps[0].words), self.vocab, SEPARATOR) if self.spec.lexicon
+                    else hypothesis_from_ids(frames, self._ids(hyps[0]), self.vocab))
+            best.score = float(hyps[0].score)
+            best.alternatives = [(t, round(float(h.score), 4)) for t, h in zip(texts, hyps)]
+            out.append(best)
+        return out
+
+    def _ids(self, hyp) -> list[int]:
+        ids = [int(t) for t in hyp.tokens if int(t) != 0]
+        sep = self.vocab.encode(SEPARATOR)[0] if SEPARATOR in self.vocab else None
+        while ids and ids[0] == sep:  # flashlight may open or close with a word boundary
+            ids.pop(0)
+        while ids and ids[-1] == sep:
+            ids.pop()
+        return ids
+
+    def _text(self, hyp) -> str:
+        return " ".join(hyp.words) if self.spec.lexicon else self.vocab.decode(self._ids(hyp))
+
+
+def skip_blanks(lp: Tensor, lengths: Tensor, threshold: float = BLANK_SKIP) -> tuple[Tensor, Tensor]:
+    """Each run of frames where the blank's probability exceeds ``threshold`` shrunk to its first frame.
+
+    Most CTC frames are blank; a run of sure blanks scores the same for every hypothesis, so one of
+    them keeps repeated tokens apart and the others only cost search time (the trick of GPU CTC
+    decoders' ``blank_skip_threshold``). Spans are aligned on the full frames afterwards.
+    """
+    sure = lp[..., 0] > float(torch.tensor(threshold).log())
+    keep = ~(sure & torch.nn.functional.pad(sure, (1, 0))[..., :-1])
+    keep &= torch.arange(lp.shape[1])[None] < lengths[:, None]
+    new_lengths = keep.sum(1).to(torch.int32)
+    out = lp.new_zeros(lp.shape[0], int(new_lengths.max()) if len(new_lengths) else 0, lp.shape[2])
+    for i in range(lp.shape[0]):
+        out[i, : int(new_lengths[i])] = lp[i][keep[i]]
+    return out.contiguous(), new_lengths

@@ -1,0 +1,88 @@
+"""Greedy CTC decoding with per-token frame spans and confidences."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .vocab import Vocabulary
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+
+@dataclass
+class Token:
+    """A decoded token: frames ``[start, end)`` of the CTC output where it was emitted."""
+
+    id: int
+    text: str
+    start: int
+    end: int
+    confidence: float  # mean posterior of the token over its frames
+
+
+@dataclass
+class Hypothesis:
+    text: str
+    tokens: list[Token] = field(default_factory=list)
+    frames: int = 0  # number of valid output frames
+    score: float | None = None  # the decoder's total score (beam search), None for greedy
+    alternatives: list[tuple[str, float]] = field(default_factory=list)  # beam: (text, score), best first
+
+    def nbest(self) -> list[dict]:
+        """The n-best list for the JSON outputs (empty unless the decoder kept several)."""
+        return [{"text": t, "score": s} for t, s in self.alternatives] if len(self.alternatives) > 1 else []
+
+    @property
+    def confidence(self) -> float:
+        return float(np.mean([t.confidence for t in self.tokens])) if self.tokens else 1.0
+
+
+def to_numpy(x: Tensor | np.ndarray) -> np.ndarray:
+    """A torch tensor (any device) or array as a numpy array."""
+    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+
+
+def greedy_decode(log_probs: Tensor | np.ndarray, lengths: Tensor | np.ndarray, vocab: Vocabulary
+                  ) -> list[Hypothesis]:
+    """Best-path decoding. log_probs: ``[N, T, V]`` (log-softmax), lengths: ``[N]`` valid frames;
+    torch tensors or numpy arrays."""
+    if hasattr(log_probs, "detach"):  # the arg-max on the model's device: only [N, T] comes back
+        top, best = log_probs.detach().max(-1)
+        probs, best = top.float().exp().cpu().numpy(), best.cpu().numpy()
+    else:
+        best = log_probs.argmax(-1)
+        probs = np.exp(np.take_along_axis(log_probs, best[..., None], -1)[..., 0])
+    return [collapse(best[i, :n], probs[i, :n], vocab) for i, n in enumerate(to_numpy(lengths).tolist())]
+
+
+def collapse(best: np.ndarray, probs: np.ndarray, vocab: Vocabulary) -> Hypothesis:
+    """Tokens of a frame labelling (runs of one id merged, blanks dropped) with their frame spans and
+    mean probability."""
+    tokens: list[Token] = []
+    n = len(best)
+    if n:
+        # boundaries of runs of equal ids
+        starts = np.flatnonzero(np.r_[True, best[1:] != best[:-1]])
+        ends = np.r_[starts[1:], n]
+        means = np.add.reduceat(probs.astype(np.float64), starts) / (ends - starts)
+        for s, e, i, m in zip(starts.tolist(), ends.tolist(), best[starts].tolist(), means.tolist()):
+            if i != 0:
+                tokens.append(Token(i, vocab.tokens[i], s, e, m))
+    return Hypothesis(vocab.join([t.text for t in tokens]), tokens, n)
+
+
+@dataclass
+class GreedyDecoder:
+    """The best path: the most likely token at every frame, repeats merged, blanks dropped."""
+
+    vocab: Vocabulary
+
+    def __call__(self, log_probs: Tensor, lengths: Tensor) -> list[Hypothesis]:
+        return greedy_decode(log_probs, lengths, self.vocab)
+
+    def settings(self) -> dict:
+        return {"name": "greedy"}
+

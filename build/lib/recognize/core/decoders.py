@@ -1,0 +1,172 @@
+"""One decoder interface for every task: greedy, or beam search on one of three backends.
+
+A decoder is a callable ``(log_probs [N, T, V], lengths [N]) -> list[Hypothesis]`` with a
+``settings()`` dict that the JSON outputs record. :class:`DecoderSpec` says which one to build; it is
+what ``--decoder``, ``--lm``, ``--alpha`` ... and the decoding configs written by ``recognize tune``
+hold.
+
+Backends (``auto`` picks the fastest one that can do what is asked):
+
+- ``flashlight`` (torchaudio's flashlight-text ``ctc_decoder``, C++): lexicon-free with a
+  token-level LM (characters for OCR, music tokens), or constrained to a lexicon with an optional
+  word LM. The default.
+- ``pyctcdecode`` (Python): open-vocabulary word LMs and hotwords; picked only for those.
+- ``cuda`` (torchaudio's ``cuda_ctc_decoder``): beam search on the GPU, no LM; picked on a GPU when
+  there is neither LM nor lexicon.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .decode import GreedyDecoder, Hypothesis
+from .lm import LMInfo, read_info
+from .vocab import Vocabulary
+
+BACKENDS = ("auto", "flashlight", "pyctcdecode", "cuda")
+DECODERS = ("greedy", "beam")
+
+
+class DecoderError(ValueError):
+    """Decoder settings that cannot work together or with the model (one-line reason)."""
+
+
+Decoder = Callable[[Any, Any], list[Hypothesis]]  # (log_probs, lengths): torch tensors or numpy arrays
+
+
+@dataclass
+class DecoderSpec:
+    decoder: str = "greedy"        # greedy | beam
+    backend: str = "auto"
+    beam_width: int = 32
+    lm: str | None = None          # KenLM file (ARPA or binary) with its JSON sidecar
+    alpha: float = 0.5             # LM weight
+    beta: float = 0.0              # bonus per word (lexicon / pyctcdecode) or per word boundary (lexicon-free)
+    lexicon: list[str] | None = None  # only these words (constrained decoding)
+    hotwords: list[str] = field(default_factory=list)
+    hotword_weight: float = 10.0
+    nbest: int = 1
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v not in (None, [])}
+
+    @classmethod
+    def from_dict(cls, d: dict, base: Path | None = None) -> DecoderSpec:
+        known = {f.name for f in fields(cls)}
+        bad = sorted(set(d) - known)
+        if bad:
+            raise DecoderError(f"unknown decoding setting {bad[0]!r}")
+        spec = cls(**d)
+        if spec.lm and base is not None and not Path(spec.lm).is_absolute():
+            spec = replace(spec, lm=str(base / spec.lm))
+        return spec
+
+    def merged(self, **overrides) -> DecoderSpec:
+        """This spec with the given settings replaced (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def read_spec(path: str | Path) -> DecoderSpec:
+    """A decoding config (JSON written by ``recognize tune``); relative LM paths are relative to it."""
+    path = Path(path)
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise DecoderError(f"{path}: cannot read decoding config: {e}") from None
+    return DecoderSpec.from_dict(d.get("decoding", d), path.parent)
+
+
+def write_spec(spec: DecoderSpec, path: Path, extra: dict | None = None) -> None:
+    """Write ``spec`` as a decoding config; the LM path is stored relative to the config's folder."""
+    d = spec.to_dict()
+    if spec.lm:
+        lm = Path(spec.lm).resolve()
+        d["lm"] = str(lm.relative_to(path.parent.resolve())) if lm.is_relative_to(path.parent.resolve()) else str(lm)
+    path.write_text(json.dumps({"decoding": d, **(extra or {})}, indent=1) + "\n", encoding="utf-8")
+
+
+def choose_backend(spec: DecoderSpec, lm: LMInfo | None, vocab: Vocabulary, device: str) -> str:
+    """The backend ``auto`` stands for, or the one asked for once it is checked to fit."""
+    word_lm = lm is not None and vocab.tokenizer == "chars" and lm.unit == "word"
+    backend = spec.backend
+    if backend == "auto":
+        if spec.hotwords or (word_lm and not spec.lexicon):
+            backend = "pyctcdecode"
+        elif device.startswith("cuda") and lm is None and not spec.lexicon:
+            backend = "cuda"
+        else:
+            backend = "flashlight"
+    if backend not in BACKENDS:
+        raise DecoderError(f"unknown beam backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    if lm is not None and vocab.tokenizer == "chars" and lm.unit == "token":
+        raise DecoderError(f"{lm.path}: a token LM cannot score a character model (build it with --unit char)")
+    if lm is not None and vocab.tokenizer == "whitespace" and lm.unit == "char":
+        raise DecoderError(f"{lm.path}: a character LM cannot score a token model (build it with --unit token)")
+    if backend == "cuda" and (lm is not None or spec.lexicon or spec.hotwords):
+        raise DecoderError("the cuda backend takes no LM, lexicon or hotwords")
+    if backend == "cuda" and not device.startswith("cuda"):
+        raise DecoderError("the cuda backend needs --device cuda")
+    if backend == "pyctcdecode" and spec.lexicon:
+        raise DecoderError("pyctcdecode cannot constrain to a lexicon (use the flashlight backend)")
+    if backend == "pyctcdecode" and lm is not None and vocab.tokenizer == "chars" and lm.unit == "char":
+        raise DecoderError("pyctcdecode needs a word LM; a character LM needs the flashlight backend")
+    if backend == "flashlight" and spec.hotwords:
+        raise DecoderError("hotwords need the pyctcdecode backend")
+    if backend == "flashlight" and word_lm and not spec.lexicon:
+        raise DecoderError("a word LM on the flashlight backend needs --lexicon (open vocabulary: pyctcdecode)")
+    if backend == "flashlight" and spec.lexicon and lm is not None and lm.unit != "word" and vocab.tokenizer == "chars":
+        raise DecoderError("a lexicon is scored with a word LM, not a character LM")
+    return backend
+
+
+def resolve(spec: DecoderSpec, vocab: Vocabulary, device: str = "cpu") -> tuple[str, LMInfo | None]:
+    """The backend and LM a beam-search spec stands for, checked against each other and the model,
+    without building anything (raises DecoderError)."""
+    if spec.beam_width < 1 or spec.nbest < 1:
+        raise DecoderError("--beam-width and --nbest must be at least 1")
+    try:
+        lm = read_info(spec.lm) if spec.lm else None
+    except (OSError, ValueError, KeyError) as e:
+        raise DecoderError(str(e)) from None
+    return choose_backend(spec, lm, vocab, device), lm
+
+
+def make_decoder(spec: DecoderSpec, vocab: Vocabulary, device: str = "cpu") -> Decoder:
+    """Build the decoder ``spec`` describes for a model with ``vocab`` (raises DecoderError)."""
+    if spec.decoder not in DECODERS:
+        raise DecoderError(f"unknown decoder {spec.decoder!r} (choose from {', '.join(DECODERS)})")
+    if spec.decoder == "greedy":
+        return GreedyDecoder(vocab)
+    try:
+        import torchaudio  # noqa: F401  every backend aligns its result with torchaudio's forced_align
+    except ImportError:
+        raise DecoderError("beam search needs torch and torchaudio, which this install lacks (a runtime-only "
+                           "install decodes greedily): pip install 'recognize[all]'") from None
+    backend, lm = resolve(spec, vocab, device)
+    if backend == "flashlight":
+        from .beam_flashlight import FlashlightDecoder
+        return FlashlightDecoder(spec, vocab, lm)
+    if backend == "pyctcdecode":
+        from .beam_pyctc import PyctcDecoder
+        return PyctcDecoder(spec, vocab, lm)
+    from .beam_cuda import CudaDecoder
+    return CudaDecoder(spec, vocab)
+
+
+def beam_settings(spec: DecoderSpec, backend: str, lm: LMInfo | None) -> dict:
+    """What a beam decoder records in the outputs."""
+    d = {"name": "beam", "backend": backend, "beam_width": spec.beam_width}
+    if lm is not None:
+        d.update(lm=lm.describe(), alpha=spec.alpha, beta=spec.beta)
+    elif spec.lexicon:
+        d["beta"] = spec.beta
+    if spec.lexicon:
+        d["lexicon_words"] = len(spec.lexicon)
+    if spec.hotwords:
+        d.update(hotwords=list(spec.hotwords), hotword_weight=spec.hotword_weight)
+    if spec.nbest > 1:
+        d["nbest"] = spec.nbest
+    return d

@@ -1,0 +1,1 @@
+"""Monophonic music-score recognition (PrIMuS semantic/agnostic tokens)."""

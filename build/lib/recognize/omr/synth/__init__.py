@@ -1,0 +1,1 @@
+"""Synthetic PrIMuS-like incipits: random Plaine & Easie code rendered with Verovio, labels from its MEI."""

@@ -1,0 +1,202 @@
+"""Batch processing of input files shared by ``ocr``, ``transcribe`` and ``omr``.
+
+Paths may be files or directories (searched recursively). With an output directory, each input
+writes ``DIR/<path relative to the directory given>/<stem>.<ext>`` atomically; without one, the
+result goes to stdout. A bad input is reported on stderr in one line and the others go on.
+
+Inputs go in chunks: with worker processes, the workers read and prepare (decode, resample,
+featurise, scale) the next chunk while the main process runs the network on this one.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Input:
+    path: Path
+    root: Path  # the directory the user named (or the file's parent)
+
+
+@dataclass
+class Failure:
+    path: str
+    reason: str
+
+
+@dataclass
+class Outcome:
+    done: int = 0
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failures else 0
+
+
+def expand(paths: Iterable[str | Path], accept: Callable[[Path], bool]) -> tuple[list[Input], list[Failure]]:
+    """Files as given, directories searched recursively for accepted files (sorted)."""
+    inputs, failures = [], []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and accept(f))
+            if not found:
+                failures.append(Failure(str(p), "directory holds no input files of a supported type"))
+            inputs.extend(Input(f, p) for f in found)
+        elif p.exists():
+            inputs.append(Input(p, p.parent))
+        else:
+            failures.append(Failure(str(p), "no such file or directory"))
+    return inputs, failures
+
+
+def output_path(inp: Input, out_dir: Path, extension: str) -> Path:
+    """``DIR/<path relative to the directory given>/<stem><extension>`` (extension with its dot)."""
+    rel = inp.path.relative_to(inp.root) if inp.path.is_relative_to(inp.root) else Path(inp.path.name)
+    return out_dir / rel.parent / f"{rel.stem}{extension}"
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if isinstance(content, bytes):
+            tmp.write_bytes(content)
+        else:
+            tmp.write_text(content, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def report(failure: Failure) -> None:
+    print(f"recognize: error: {failure.path}: {failure.reason}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Job:
+    """What a recognition command plugs into :func:`process`.
+
+    ``prepare(path)`` reads one input (raising ``input_error`` with a one-line reason when it
+    cannot; a module-level function or ``functools.partial`` of one, so worker processes can run
+    it), ``recognize(prepared_list)`` returns one result per prepared input (or the ``input_error``
+    for an input that turned out unusable only then), and
+    ``render(result, fmt)`` (text, or bytes for a binary format) / ``extension(fmt)`` are the
+    task's writers.
+    """
+
+    name: str
+    prepare: Callable[[Path], object]
+    recognize: Callable[[list], list]
+    render: Callable[[object, str], str | bytes]
+    extension: Callable[[str], str]
+    input_error: type[Exception] | tuple[type[Exception], ...]
+    chunk: int = 256  # inputs read, recognised and written per round (bounds memory)
+    line_formats: tuple[str, ...] = ("txt",)  # one-line formats: prefixed by the path on stdout for many inputs
+
+
+AUTO_WORKERS_FROM = 64  # inputs from which ``workers=None`` starts a worker process
+
+
+def auto_workers(inputs: int) -> int:
+    """One worker beside the network for a large batch on two or more cores, none otherwise."""
+    return 1 if inputs >= AUTO_WORKERS_FROM and (os.cpu_count() or 1) > 1 else 0
+
+
+def _prepare_one(prepare: Callable, input_error, path: Path):
+    """``prepare(path)``, or the input error it raised (a worker returns it to be reported)."""
+    try:
+        return prepare(path)
+    except input_error as e:
+        return e
+
+
+def _single_threaded() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # before a worker imports numpy/torch lazily
+
+
+def _prepared(job: Job, chunks: list[list[Input]], workers: int) -> Iterator[list]:
+    """Each chunk's prepared inputs (or their errors), the next chunk prepared ahead by the workers."""
+    if workers <= 0:
+        for chunk in chunks:
+            yield [_prepare_one(job.prepare, job.input_error, inp.path) for inp in chunk]
+        return
+    # spawn, not fork: the parent's OpenMP/torch thread pools do not survive a fork
+    with concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"),
+                                                initializer=_single_threaded) as pool:
+        def submit(chunk):
+            return [pool.submit(_prepare_one, job.prepare, job.input_error, inp.path) for inp in chunk]
+        pending = submit(chunks[0]) if chunks else []
+        for k in range(len(chunks)):
+            ready = [f.result() for f in pending]
+            pending = submit(chunks[k + 1]) if k + 1 < len(chunks) else []
+            yield ready
+
+
+def process(job: Job, inputs: list[Input], formats: list[str], out_dir: Path | None,
+            failures: list[Failure] = (), workers: int | None = None) -> Outcome:
+    """Run ``job`` over ``inputs``: bad inputs are reported and skipped, outputs written atomically.
+    ``workers``: processes preparing inputs ahead of the network (None: :func:`auto_workers`)."""
+    outcome = Outcome(failures=list(failures))
+    for f in failures:
+        report(f)
+    many = len(inputs) > 1
+
+    def fail(path, reason: str) -> None:
+        outcome.failures.append(Failure(str(path), reason))
+        report(outcome.failures[-1])
+
+    with _progress(out_dir is not None and sys.stderr.isatty()) as progress:
+        bar = progress.add_task(job.name, total=len(inputs))
+        chunks = [inputs[k:k + job.chunk] for k in range(0, len(inputs), job.chunk)]
+        workers = auto_workers(len(inputs)) if workers is None else workers
+        for chunk, prepared in zip(chunks, _prepared(job, chunks, workers)):
+            ready = []
+            for inp, p in zip(chunk, prepared):
+                if isinstance(p, job.input_error):
+                    fail(inp.path, str(p))
+                    progress.advance(bar)
+                else:
+                    ready.append((inp, p))
+            results = job.recognize([p for _, p in ready]) if ready else []
+            for (inp, _), res in zip(ready, results):
+                if isinstance(res, job.input_error):  # found unreadable while recognised (streamed input)
+                    fail(inp.path, str(res))
+                    progress.advance(bar)
+                    continue
+                try:
+                    rendered = {f: job.render(res, f) for f in formats}
+                    if out_dir is None:
+                        text = rendered[formats[0]]
+                        if isinstance(text, bytes):
+                            sys.stdout.flush()
+                            sys.stdout.buffer.write(text)
+                            sys.stdout.buffer.flush()
+                        else:
+                            print(f"{inp.path}\t{text}" if many and formats[0] in job.line_formats else text,
+                                  end="", flush=True)
+                    else:
+                        for f, text in rendered.items():
+                            write_atomic(output_path(inp, out_dir, job.extension(f)), text)
+                    outcome.done += 1
+                except OSError as e:
+                    fail(inp.path, f"cannot write output: {e}")
+                progress.advance(bar)
+    if outcome.failures:
+        print(f"recognize: {outcome.done} done, {len(outcome.failures)} failed", file=sys.stderr)
+    return outcome
+
+
+def _progress(enabled: bool):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.speed:.1f} items/s"), TimeRemainingColumn(),
+                    console=Console(file=sys.stderr), disable=not enabled)

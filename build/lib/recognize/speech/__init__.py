@@ -1,0 +1,1 @@
+"""Spoken-command recognition: audio decoding, log-mel features, augmentation and dataset readers."""

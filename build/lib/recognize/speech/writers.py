@@ -1,0 +1,66 @@
+"""Speech output writers: txt, json, tsv, srt and vtt (one cue per recognised word)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .result import Transcript
+
+JSON_FORMAT = "recognize-speech/1"
+
+
+@dataclass(frozen=True)
+class Writer:
+    name: str
+    extension: str
+    render: Callable[[Transcript], str]
+
+
+def _clock(seconds: float, sep: str) -> str:
+    ms = max(0, round(seconds * 1000))
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def render_txt(t: Transcript) -> str:
+    return t.text + "\n"
+
+
+def render_json(t: Transcript) -> str:
+    return json.dumps({"format": JSON_FORMAT, **t.to_dict()}, ensure_ascii=False, indent=2) + "\n"
+
+
+def render_tsv(t: Transcript) -> str:
+    rows = ["word\tstart\tend\tconfidence"]
+    rows += [f"{w.text}\t{w.start:.3f}\t{w.end:.3f}\t{w.confidence:.4f}" for w in t.words]
+    return "\n".join(rows) + "\n"
+
+
+def render_srt(t: Transcript) -> str:
+    cues = [f"{i}\n{_clock(w.start, ',')} --> {_clock(w.end, ',')}\n{w.text}\n"
+            for i, w in enumerate(t.words, 1)]
+    return "\n".join(cues)
+
+
+def render_vtt(t: Transcript) -> str:
+    cues = [f"{_clock(w.start, '.')} --> {_clock(w.end, '.')}\n{w.text}\n" for w in t.words]
+    return "WEBVTT\n\n" + "\n".join(cues)
+
+
+WRITERS: dict[str, Writer] = {w.name: w for w in (
+    Writer("txt", ".txt", render_txt), Writer("json", ".json", render_json), Writer("tsv", ".tsv", render_tsv),
+    Writer("srt", ".srt", render_srt), Writer("vtt", ".vtt", render_vtt))}
+FORMATS = tuple(WRITERS)
+
+
+def render(t: Transcript, fmt: str) -> str:
+    if fmt not in WRITERS:
+        raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    return WRITERS[fmt].render(t)
+
+
+def extension(fmt: str) -> str:
+    return WRITERS[fmt].extension
