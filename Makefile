@@ -39,6 +39,8 @@ demo: setup
 	$(BIN)/recognize transcribe data/samples/speech --vocabulary data/samples/speech/commands.txt
 	$(BIN)/recognize transcribe data/samples/speech/four_commands.wav -f tsv
 	$(BIN)/recognize omr data/samples/omr
+	$(BIN)/recognize export exports/ocr-en.safetensors --quantize int8 --check -o build/onnx
+	$(BIN)/recognize ocr data/samples/ocr -m build/onnx/ocr-en.int8.onnx
 
 test: setup
 	$(BIN)/python -m pytest -q tests

@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from recognize.core.modelfile import LoadedModel, load_model  # noqa: E402
+from recognize.core.runtime import LoadedModel  # noqa: E402
 from recognize.speech.audio import audio_info, load_audio  # noqa: E402
 from recognize.speech.dataset import DIGITS, fsdd_items, speech_commands_items  # noqa: E402
 
@@ -121,6 +121,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
+    from recognize.core.modelfile import load_model
     model = load_model(args.model)
     print(f"model {args.model}  threads {args.threads}  (pocketsphinx {version('pocketsphinx')}: "
           f"en-us, JSGF, bestpath off, {args.threads} processes)")

@@ -123,3 +123,14 @@ def test_train_command_writes_a_run_directory(tiny_data, tmp_path):
     r = run("train", "tests/tiny_recipe.yaml", "-o", tmp_path / "run", "--set", data,
             "--resume", tmp_path / "run" / "last.ckpt", "--init-from", tmp_path / "run" / "model.safetensors")
     assert r.exit_code == 2
+
+
+def test_worker_processes_give_the_same_outputs_and_report_bad_files(tiny_model, lines, tmp_path):
+    (lines / "bad.png").write_text("not an image")
+    outs = {}
+    for j in (0, 2):
+        r = run("ocr", "-m", tiny_model, "-j", j, "-o", tmp_path / f"j{j}", "-f", "json", lines)
+        assert r.exit_code == 1 and "bad.png: not an image" in r.stderr, r.stderr
+        outs[j] = {p.relative_to(tmp_path / f"j{j}").as_posix(): p.read_text()
+                   for p in (tmp_path / f"j{j}").rglob("*.json")}
+    assert outs[0] == outs[2] and sorted(outs[0]) == ["a.json", "sub/b.json"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import inspect
 import os
 import sys
@@ -21,8 +22,22 @@ def usage_error(message: str) -> typer.Exit:
 
 
 def default_model(task: str) -> Path:
+    """The shipped model of ``task``; without PyTorch installed, its shipped ONNX export."""
     root = Path(os.environ.get("RECOGNIZE_MODELS", EXPORTS))
-    return root / DEFAULT_MODELS[task]
+    native = root / DEFAULT_MODELS[task]
+    if not have_torch():
+        stem = native.name.removesuffix(".safetensors")
+        for name in (f"{stem}.int8.onnx", f"{stem}.onnx"):
+            if (root / name).is_file():
+                return root / name
+    return native
+
+
+def have_torch() -> bool:
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except ImportError:  # an import hook that refuses torch
+        return False
 
 
 def load(model: Path | None, task: str, device: str = "cpu", threads: int = 0):
@@ -30,17 +45,17 @@ def load(model: Path | None, task: str, device: str = "cpu", threads: int = 0):
     ``.safetensors`` runs on PyTorch, ``.ts`` on TorchScript, ``.onnx`` on ONNX Runtime (CPU)."""
     from ..core.runtime import ModelFileError, model_format, open_model
     path = model or default_model(task)
+    fmt = model_format(path)
+    if fmt != "onnx":
+        try:
+            import torch
+        except ImportError:
+            raise usage_error(f"{path}: running {fmt} models needs PyTorch, which this install lacks: "
+                              "pip install 'recognize[torch]', or run an ONNX export (-m model.onnx)") from None
     try:
-        if model_format(path) == "onnx":  # no torch needed
+        if fmt == "onnx":  # no torch needed
             m = open_model(path, "cpu" if device == "auto" else device, threads)
         else:
-            try:
-                import torch
-            except ImportError:
-                raise usage_error(f"{path}: running {model_format(path)} models needs PyTorch, which this install "
-                                  "lacks: pip install 'recognize[torch]', or run an ONNX export (-m model.onnx)"
-                                  ) from None
-
             from ..core.train import pick_device
             if threads:
                 torch.set_num_threads(threads)

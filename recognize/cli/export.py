@@ -91,4 +91,7 @@ def _check_inputs(m, paths: list[Path] | None):
             arrays.append(a)
     if not arrays:
         raise usage_error(f"no usable {m.task} inputs in {', '.join(map(str, paths))} for --check")
+    if len({a.shape[-1] for a in arrays}) < len(arrays) // 2:  # e.g. 1-s clips: add shorter cuts, so
+        arrays += [a[..., : max(m.width_stride * 4, a.shape[-1] * (k + 1) // (len(arrays) + 1))]  # batches mix widths
+                   for k, a in enumerate(arrays)]
     return arrays, ", ".join(map(str, paths))

@@ -12,7 +12,7 @@ from .common import usage_error
 def info_cmd(model: Path = typer.Argument(..., help="Model file."),
              as_json: bool = typer.Option(False, "--json", help="Print all metadata as JSON.")) -> None:
     """Show a model's task, architecture, vocabulary, training data and metrics."""
-    from ..core.modelfile import ModelFileError, file_sha256, read_metadata
+    from ..core.runtime import ModelFileError, file_sha256, read_metadata
     try:
         meta = read_metadata(model)
     except ModelFileError as e:
@@ -35,4 +35,9 @@ def info_cmd(model: Path = typer.Argument(..., help="Model file."),
         f"command     {tr.get('command')}",
         f"metrics     {json.dumps(meta.get('metrics', {}))}",
     ]
+    if "export" in meta:
+        ex = meta["export"]
+        lines.insert(2, f"exported    {ex['format']}{' ' + ex['quantize'] if ex.get('quantize') else ''}"
+                        f"{' opset ' + str(ex['opset']) if ex.get('opset') else ''} from {ex['source']} "
+                        f"(sha256 {ex['source_sha256'][:16]}), torch {ex['torch']}")
     print("\n".join(lines))

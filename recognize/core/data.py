@@ -5,25 +5,16 @@ import logging
 import math
 import random
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset, Sampler
 
 from .batching import budget_batches, pad_arrays  # noqa: F401
+from .items import Item
 from .vocab import Vocabulary
 
 log = logging.getLogger("recognize")
-
-
-@dataclass
-class Item:
-    """One training/evaluation sample before loading: where it is, its transcript, its input width."""
-
-    key: str      # a path, or a synthetic id
-    text: str
-    length: int   # input width (pixels or frames) after preprocessing, for bucketing and CTC checks
 
 
 def ctc_min_frames(ids: Sequence[int]) -> int:

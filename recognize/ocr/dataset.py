@@ -4,8 +4,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ..core.data import Item
 from ..core.image import scaled_width
+from ..core.items import Item
 from .image import is_image
 
 log = logging.getLogger("recognize")

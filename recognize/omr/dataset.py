@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.data import Item
 from ..core.image import scaled_width
+from ..core.items import Item
 
 log = logging.getLogger("recognize")
 ENCODINGS = ("semantic", "agnostic")

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..core.data import Item
+from ..core.items import Item
 from .audio import AudioInputError, audio_info, is_audio, load_audio
 from .features import DEFAULT_FEATURES, FeatureConfig, num_frames
 

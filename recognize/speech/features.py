@@ -1,7 +1,8 @@
 """Log-mel features for the CTC core: ``[1, n_mels, T]`` (mel bins as image rows, 10 ms frames as columns).
 
-torchaudio computes them (training, and inference whenever torch is installed); :func:`log_mel_numpy`
-is the same computation in numpy for the runtime-only install, pinned to torchaudio by a test.
+torchaudio computes them for training (augmentation works on tensors); inference uses
+:func:`log_mel_numpy`, the same computation in numpy (faster on short clips, and it needs no torch,
+so the runtime-only install has it), pinned to torchaudio's to 1e-4 by a test.
 """
 from __future__ import annotations
 
@@ -106,20 +107,6 @@ def normalize(feats, min_std: float = 1e-3):
     mean = x.mean(dim=-1, keepdim=True)
     std = x.std(dim=-1, keepdim=True, unbiased=False).clamp_min(min_std)
     return ((x - mean) / std).to(feats.dtype)
-
-
-@functools.cache
-def have_torchaudio() -> bool:
-    try:
-        import torchaudio  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def log_mel_array(wave: np.ndarray, cfg: FeatureConfig = DEFAULT_FEATURES) -> np.ndarray:
-    """:func:`log_mel` as a numpy array: torchaudio when it is installed, numpy otherwise."""
-    return log_mel(wave, cfg).numpy() if have_torchaudio() else log_mel_numpy(wave, cfg)
 
 
 @functools.lru_cache(maxsize=8)

@@ -16,7 +16,7 @@ from ..core.decode import Hypothesis, greedy_decode
 from ..core.decoders import Decoder
 from ..core.runtime import LoadedModel
 from .audio import AudioInputError, audio_info, load_audio, stream_chunks
-from .features import FeatureConfig, frame_seconds, log_mel_array
+from .features import FeatureConfig, frame_seconds, log_mel_numpy
 from .result import Transcript, Word
 from .segment import frame_energy, speech_regions
 
@@ -63,7 +63,7 @@ def prepare(path: str | Path, preprocess: dict) -> Prepared:
     if info.seconds > LONG_SECONDS:
         return Prepared(str(path), None, info.seconds)
     wave = load_audio(path, cfg.sample_rate)
-    return Prepared(str(path), log_mel_array(wave, cfg), len(wave) / cfg.sample_rate,
+    return Prepared(str(path), log_mel_numpy(wave, cfg), len(wave) / cfg.sample_rate,
                     frame_energy(wave, cfg.hop_length))
 
 
@@ -157,7 +157,7 @@ def _stream(model: LoadedModel, path: str, cfg: FeatureConfig, decoding: Decodin
                    if lo <= t0 + (s + e) / 2 * hop < hi]
         if not regions:
             continue
-        feats = [log_mel_array(chunk.audio[s * cfg.hop_length: e * cfg.hop_length], cfg) for s, e in regions]
+        feats = [log_mel_numpy(chunk.audio[s * cfg.hop_length: e * cfg.hop_length], cfg) for s, e in regions]
         x, lengths = pad_arrays(feats)
         found = _run(model, x, lengths, [energy[s:e] for s, e in regions], decoding)
         for (s, _), (region_words, _) in zip(regions, found):

@@ -20,7 +20,7 @@ from recognize.speech.augment import (
     speed_perturb,
     time_shift,
 )
-from recognize.speech.features import FeatureConfig, frame_seconds, log_mel, num_frames
+from recognize.speech.features import FeatureConfig, frame_seconds, log_mel, log_mel_numpy, num_frames
 
 
 def sine(freq: float, seconds: float, rate: int = 16_000, amp: float = 0.5) -> np.ndarray:
@@ -186,3 +186,14 @@ def test_spec_augment_masks_within_limits():
     assert masked.all(dim=-2).sum() <= 20          # whole frames: at most 2 x min(20, 10)
     assert torch.equal(out[~masked], f[~masked])
     assert torch.equal(spec_augment(f, random.Random(5), 0, 10, 0, 20), f)
+
+
+@pytest.mark.parametrize("samples", [100, 1600, 16_000, 48_123])
+@pytest.mark.parametrize("normalize", ["utterance", "none"])
+def test_numpy_log_mel_is_torchaudios(samples, normalize):
+    """The runtime-only install computes features with numpy: they must be torchaudio's."""
+    wave = (np.random.default_rng(samples).standard_normal(samples) * 0.1).astype(np.float32)
+    cfg = FeatureConfig(normalize=normalize, f_max=7600.0 if normalize == "none" else None)
+    ours, ref = log_mel_numpy(wave, cfg), log_mel(wave, cfg).numpy()
+    assert ours.shape == ref.shape == (1, 80, num_frames(samples, cfg)) and ours.dtype == np.float32
+    assert np.abs(ours - ref).max() < 2e-4

@@ -30,17 +30,17 @@ def load(model: Path | None, task: str, device: str = "cpu", threads: int = 0):
     ``.safetensors`` runs on PyTorch, ``.ts`` on TorchScript, ``.onnx`` on ONNX Runtime (CPU)."""
     from ..core.runtime import ModelFileError, model_format, open_model
     path = model or default_model(task)
+    fmt = model_format(path)
+    if fmt != "onnx":
+        try:
+            import torch
+        except ImportError:
+            raise usage_error(f"{path}: running {fmt} models needs PyTorch, which this install lacks: "
+                              "pip install 'recognize[torch]', or run an ONNX export (-m model.onnx)") from None
     try:
-        if model_format(path) == "onnx":  # no torch needed
+        if fmt == "onnx":  # no torch needed
             m = open_model(path, "cpu" if device == "auto" else device, threads)
         else:
-            try:
-                import torch
-            except ImportError:
-                raise usage_error(f"{path}: running {model_format(path)} models needs PyTorch, which this install "
-                                  "lacks: pip install 'recognize[torch]', or run an ONNX export (-m model.onnx)"
-                                  ) from None
-
             from ..core.train import pick_device
             if threads:
                 torch.set_num_threads(threads)
