@@ -71,9 +71,9 @@ def training_rate(recipe, height: int, steps: int) -> float:
     import numpy as np
     import torch
 
+    from recognize.core.ctc import ctc_loss
     from recognize.core.data import BucketBatchSampler, pad_batch
     from recognize.core.model import CTCModel
-    from recognize.core.train import ctc_loss
     from recognize.core.vocab import Vocabulary
     from recognize.ocr.image import normalize
     from recognize.ocr.synth.text import CHARSET
@@ -90,8 +90,8 @@ def training_rate(recipe, height: int, steps: int) -> float:
         ids = [vocab.encode(lines[i][1]) for i in b]
         t = time.perf_counter()
         lp, out = net(x, lengths)
-        loss = ctc_loss(lp, torch.tensor(np.concatenate(ids), dtype=torch.int32), out,
-                        torch.tensor([len(i) for i in ids], dtype=torch.int32))
+        loss, _ = ctc_loss(lp, torch.tensor(np.concatenate(ids), dtype=torch.int32), out,
+                           torch.tensor([len(i) for i in ids], dtype=torch.int32))
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -1,6 +1,7 @@
 """``recognize train RECIPE``."""
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -20,7 +21,10 @@ def train_cmd(
     cache: Path = typer.Option(Path("data/cache"), "--cache", help="Where generated training data is kept."),
     print_config: bool = typer.Option(False, "--print-config", help="Print the resolved recipe and exit."),
 ) -> None:
-    """Train a model from a recipe; writes model.safetensors, last.ckpt and history.jsonl."""
+    """Train a model from a recipe; writes model.safetensors, last.ckpt and history.jsonl.
+
+    Several processes: torchrun --nproc_per_node N -m recognize train RECIPE ... (NCCL on GPUs, gloo on
+    CPU). SIGTERM/SIGINT write a checkpoint and exit 143/130; --resume continues exactly."""
     from ..core.config import ConfigError, load_recipe, to_yaml
     from ..core.train import train
     try:
@@ -33,6 +37,12 @@ def train_cmd(
     if resume and init_from:
         raise usage_error("--resume and --init-from exclude each other")
     command = "recognize train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    result = train(r, out or Path("runs") / r.name, resume=resume, init_from=init_from, command=command,
-                   cache_dir=cache, max_steps=max_steps)
-    print(f"{result.model_path}\tbest {r.task} metric {result.best_metric:.4f} after {result.epochs} epoch(s)")
+    run_dir = out or Path("runs") / r.name
+    result = train(r, run_dir, resume=resume, init_from=init_from, command=command, cache_dir=cache,
+                   max_steps=max_steps)
+    if result.interrupted:  # SIGTERM/SIGINT: a checkpoint was written; exit as the signal would (128 + n)
+        print(f"recognize: interrupted at step {result.steps}; continue with: recognize train {recipe} "
+              f"-o {run_dir} --resume {run_dir / 'last.ckpt'}", file=sys.stderr)
+        raise typer.Exit(128 + result.interrupted)
+    if os.environ.get("RANK", "0") == "0":
+        print(f"{result.model_path}\tbest {r.task} metric {result.best_metric:.4f} after {result.epochs} epoch(s)")

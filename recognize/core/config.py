@@ -60,6 +60,11 @@ class TrainConfig:
     device: str = "auto"
     threads: int = 0               # 0 = torch default
     deterministic: bool = False
+    amp: str = "auto"              # auto (bf16 on a GPU, none on CPU) | none | bf16 | fp16; CTC stays fp32
+    cudnn_ctc: bool = True         # cuDNN's CTC kernel for batches that meet its conditions
+    bucketing: bool = True         # length-bucketed batches under batch_budget; false: random batches of max_batch
+    pad_to: int = 0                # pad batch widths to a multiple of this (0 = auto: 64 on a GPU, 1 on CPU)
+    prefetch: int = 4              # batches each data worker prepares ahead
 
 
 @dataclass

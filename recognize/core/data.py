@@ -80,13 +80,16 @@ def pad_batch(xs: list[Tensor], value: float = 0.0) -> tuple[Tensor, Tensor]:
     return torch.from_numpy(x), torch.from_numpy(widths)
 
 
-def collate(batch: list[tuple[Tensor, list[int], int] | None]) -> dict | None:
-    """Pad a batch; samples that failed to load (None) are dropped, an empty batch gives None."""
+def collate(batch: list[tuple[Tensor, list[int], int] | None], pad_to: int = 1) -> dict | None:
+    """Pad a batch (its width rounded up to a multiple of ``pad_to``, so that a GPU sees few distinct
+    shapes); samples that failed to load (None) are dropped, an empty batch gives None."""
     batch = [b for b in batch if b is not None]
     if not batch:
         return None
     xs, ids, idx = zip(*batch)
     x, widths = pad_batch(list(xs))
+    if pad_to > 1 and x.shape[-1] % pad_to:
+        x = torch.nn.functional.pad(x, (0, pad_to - x.shape[-1] % pad_to))
     targets = torch.tensor([t for seq in ids for t in seq], dtype=torch.int32)
     target_lengths = torch.tensor([len(s) for s in ids], dtype=torch.int32)
     return {"x": x, "lengths": widths, "targets": targets, "target_lengths": target_lengths,
@@ -103,9 +106,11 @@ class BucketBatchSampler(Sampler[list[int]]):
     """
 
     def __init__(self, lengths: Sequence[int], budget: int, max_batch: int = 64, shuffle: bool = True,
-                 seed: int = 0, num_replicas: int = 1, rank: int = 0):
+                 seed: int = 0, num_replicas: int = 1, rank: int = 0, bucketing: bool = True, even: bool = True):
         self.lengths = list(lengths)
         self.budget, self.max_batch, self.shuffle, self.seed = budget, max_batch, shuffle, seed
+        self.bucketing = bucketing  # False: random batches of max_batch, no budget (the plain baseline)
+        self.even = even  # equal batch counts on every process (training); validation counts each sample once
         self.num_replicas, self.rank = num_replicas, rank
         self.epoch, self.skip = 0, 0
 
@@ -119,10 +124,13 @@ class BucketBatchSampler(Sampler[list[int]]):
         else:
             keys = [(n, i) for i, n in enumerate(self.lengths)]
         order = [i for _, i in sorted(keys)]
+        if not self.bucketing and self.shuffle:
+            rng.shuffle(order)
+        budget = self.budget if self.bucketing else float("inf")
         batches, cur, longest = [], [], 0
         for i in order:
             n = max(1, self.lengths[i])
-            if cur and (max(longest, n) * (len(cur) + 1) > self.budget or len(cur) >= self.max_batch):
+            if cur and (max(longest, n) * (len(cur) + 1) > budget or len(cur) >= self.max_batch):
                 batches.append(cur)
                 cur, longest = [], 0
             cur.append(i)
@@ -132,8 +140,10 @@ class BucketBatchSampler(Sampler[list[int]]):
         if self.shuffle:
             rng.shuffle(batches)
         if self.num_replicas > 1:
-            per = math.ceil(len(batches) / self.num_replicas)
-            batches = (batches * 2)[: per * self.num_replicas][self.rank:: self.num_replicas]
+            if self.even:  # every process needs as many steps (DDP's all-reduce): repeat a few batches
+                per = math.ceil(len(batches) / self.num_replicas)
+                batches = (batches * 2)[: per * self.num_replicas]
+            batches = batches[self.rank:: self.num_replicas]
         return batches
 
     def __iter__(self) -> Iterator[list[int]]:

@@ -1,36 +1,46 @@
 """The one training loop every task uses.
 
-fp32 CTC with ``zero_infinity``, gradient clipping, AdamW with a one-cycle/cosine schedule,
+fp32 CTC with ``zero_infinity`` (on cuDNN's kernel when a batch allows, ``ctc.py``), the CNN and RNN
+under bf16/fp16 autocast on a GPU, gradient clipping, AdamW with a one-cycle/cosine schedule,
 length-bucketed batches under a budget of input units, validation each epoch with early stopping,
-atomic checkpoints every N steps for exact resumption, and the best model written as a model file.
+and the best model written as a model file. Faults: atomic checkpoints every N steps and on
+SIGTERM/SIGINT for an exact ``--resume``; out-of-memory batches split and non-finite steps skipped
+(``step.py``). Several processes under ``torchrun`` (``distributed.py``).
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from ..tasks import Task, get_task
+from . import distributed
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .config import Recipe, to_yaml
 from .data import BucketBatchSampler, Item, ItemDataset, collate, feasible, report_unknown
 from .decode import greedy_decode
+from .distributed import World
 from .metrics import error_rates
 from .model import CTCModel
 from .modelfile import load_model, read_metadata, save_model
+from .step import Stepper
 from .vocab import Vocabulary
 
 log = logging.getLogger("recognize")
+SINGLE = World()  # one process, no torchrun
 
 
 @dataclass
@@ -39,6 +49,7 @@ class TrainResult:
     best_metric: float
     epochs: int
     steps: int
+    interrupted: int = 0  # the signal (SIGTERM/SIGINT) that stopped the run after writing a checkpoint
 
 
 def pick_device(name: str) -> torch.device:
@@ -91,14 +102,9 @@ def make_scheduler(opt, cfg, total_steps: int):
     raise ValueError(f"train.schedule must be onecycle, cosine or constant, not {cfg.schedule!r}")
 
 
-def ctc_loss(log_probs, targets, out_lengths, target_lengths) -> torch.Tensor:
-    """Mean CTC loss per target token, in fp32, infinite losses zeroed."""
-    return F.ctc_loss(log_probs.float().transpose(0, 1), targets, out_lengths, target_lengths,
-                      blank=0, reduction="mean", zero_infinity=True)
-
-
 @torch.no_grad()
-def evaluate(net: CTCModel, loader, items: list[Item], vocab: Vocabulary, device) -> dict:
+def evaluate(net: CTCModel, loader, items: list[Item], vocab: Vocabulary, device, world: World = SINGLE) -> dict:
+    """Greedy error rates on the validation batches of this process, pooled over all processes."""
     net.eval()
     refs, hyps = [], []
     for batch in loader:
@@ -108,23 +114,80 @@ def evaluate(net: CTCModel, loader, items: list[Item], vocab: Vocabulary, device
         for i, h in zip(batch["index"].tolist(), greedy_decode(lp, lens, vocab)):
             refs.append(items[i].text)
             hyps.append(h.text)
-    refs = [vocab.normalize(r) for r in refs]
-    return error_rates(refs, hyps).to_dict()
+    pairs = [pair for part in distributed.gather(world, list(zip(refs, hyps))) for pair in part]
+    return error_rates([vocab.normalize(r) for r, _ in pairs], [h for _, h in pairs]).to_dict()
 
 
-def _loader(ds, sampler, workers: int, device, seed: int = 0) -> DataLoader:
+def _loader(ds, sampler, workers: int, device, seed: int = 0, pad_to: int = 1, prefetch: int = 4) -> DataLoader:
     # A private generator keeps the global RNG (dropout) untouched, so resuming is exact.
-    return DataLoader(ds, batch_sampler=sampler, collate_fn=collate, num_workers=workers,
-                      pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(seed))
+    return DataLoader(ds, batch_sampler=sampler, collate_fn=functools.partial(collate, pad_to=pad_to),
+                      num_workers=workers, pin_memory=device.type == "cuda",
+                      prefetch_factor=prefetch if workers else None, generator=torch.Generator().manual_seed(seed))
+
+
+def resolve_amp(amp: str, device: torch.device) -> str:
+    """``auto``: bf16 on a GPU that has it (the CNN and RNN; CTC stays fp32), none on CPU."""
+    if amp == "auto":
+        return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "none"
+    if amp not in ("none", "bf16", "fp16"):
+        raise ValueError(f"train.amp must be auto, none, bf16 or fp16, not {amp!r}")
+    return amp
+
+
+class StopSignal:
+    """Turns SIGTERM/SIGINT into a flag the loop checks after each step (it then checkpoints and
+    stops); a second signal of the same kind exits at once."""
+
+    def __init__(self):
+        self.received: int | None = None
+        self._old: dict = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.received == signum:
+            raise KeyboardInterrupt
+        self.received = signum
+        log.warning("%s received: checkpointing after this step (send it again to stop at once)",
+                    signal.Signals(signum).name)
+
+    def __exit__(self, *exc):
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        return False
+
+
+def _trim_history(path: Path, step: int) -> None:
+    """Keep the history records up to ``step`` (a resumed run writes the rest again); drops a line
+    cut short by a kill."""
+    if not path.exists():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if rec.get("step", 0) <= step:
+            kept.append(line)
+    path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
 
 
 def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
           init_from: str | Path | None = None, command: str = "", cache_dir: str | Path = "data/cache",
-          max_steps: int = 0) -> TrainResult:
-    """Train ``recipe`` into ``out_dir`` (``model.safetensors``, ``last.ckpt``, ``history.jsonl``)."""
+          max_steps: int = 0, on_step=None) -> TrainResult:
+    """Train ``recipe`` into ``out_dir`` (``model.safetensors``, ``last.ckpt``, ``history.jsonl``).
+    ``on_step(step)`` is called after every optimisation step (benchmarks: profiler windows).
+
+    Under ``torchrun`` every process calls this; they share the batches (each takes every n-th),
+    average gradients (DistributedDataParallel), pool validation results, and only rank 0 writes.
+    """
     cfg = recipe.train
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     task = get_task(recipe.task)
     preprocess = {**task.preprocess_defaults(), **recipe.data.preprocess}
     unknown = set(preprocess) - set(task.preprocess_defaults())
@@ -133,18 +196,37 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
                          f"(valid: {sorted(task.preprocess_defaults())})")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
+    world, device = distributed.setup(pick_device(cfg.device))
+    try:
+        return _train(recipe, out, task, preprocess, world, device, resume, init_from, command, Path(cache_dir),
+                      max_steps, on_step)
+    finally:
+        distributed.teardown(world)
+
+
+def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World, device: torch.device,
+           resume, init_from, command: str, cache: Path, max_steps: int, on_step) -> TrainResult:
+    cfg = recipe.train
+    torch.manual_seed(cfg.seed + world.rank)  # dropout differs between processes
     if cfg.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
-    device = pick_device(cfg.device)
-    cache = Path(cache_dir)
+    amp = resolve_amp(cfg.amp, device)
+    pad_to = cfg.pad_to or (64 if device.type == "cuda" else 1)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = cfg.bucketing and pad_to > 1 and not cfg.deterministic
+    if world.main:
+        out.mkdir(parents=True, exist_ok=True)
 
     if task.prepare_training is not None:
         task.prepare_training(recipe.data, preprocess)
     elif recipe.data.augment_options:
         raise ValueError(f"data.augment_options: the {task.name} task has no augmentation settings")
+    if world.distributed and not world.main:
+        distributed.barrier(world)  # rank 0 generates and caches synthetic data first
     train_items = gather_items(task, recipe.data.train, preprocess, cache)
     valid_items = gather_items(task, recipe.data.valid, preprocess, cache)
+    if world.distributed and world.main:
+        distributed.barrier(world)
     if not train_items:
         raise ValueError("the recipe's data.train gives no samples")
 
@@ -158,8 +240,9 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
                                       tokenizer=task.tokenizer)
         if task.tokenizer == "chars":
             vocab = Vocabulary([t for t in vocab.tokens if not (len(t) == 1 and t in "\n\r\t")], "chars")
-    report_unknown(train_items, vocab, "training")
-    report_unknown(valid_items, vocab, "validation")
+    if world.main:
+        report_unknown(train_items, vocab, "training")
+        report_unknown(valid_items, vocab, "validation")
 
     net = CTCModel(recipe.model, len(vocab))
     if init_from and not ckpt:
@@ -176,9 +259,11 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
     budget = max(1, cfg.batch_budget // units)  # in columns
     train_ds = ItemDataset(train_items, vocab, lambda k, r: task.load(k, preprocess, r),
                            augment=recipe.data.augment, seed=cfg.seed)
-    sampler = BucketBatchSampler([it.length for it in train_items], budget, cfg.max_batch, True, cfg.seed)
+    sampler = BucketBatchSampler([it.length for it in train_items], budget, cfg.max_batch, True, cfg.seed,
+                                 world.size, world.rank, cfg.bucketing)
     valid_ds = ItemDataset(valid_items, vocab, lambda k, r: task.load(k, preprocess, None))
-    valid_sampler = BucketBatchSampler([it.length for it in valid_items], budget, cfg.max_batch, False)
+    valid_sampler = BucketBatchSampler([it.length for it in valid_items], budget, cfg.max_batch, False,
+                                       num_replicas=world.size, rank=world.rank, even=False)
     epoch_steps = sampler_steps(sampler, cfg.epochs)  # batch counts differ a little from epoch to epoch
     total_steps = sum(epoch_steps)
 
@@ -192,20 +277,38 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
         sched.load_state_dict(ckpt["scheduler"])
         start_epoch, skip, step = ckpt["epoch"], ckpt["batch_in_epoch"], ckpt["step"]
         best, bad_epochs, seen = ckpt["best"], ckpt["bad_epochs"], ckpt.get("seen", 0)
-        set_rng_state(ckpt["rng"])
-        log.info("resumed from %s at epoch %d, step %d", resume, start_epoch + 1, step)
+        rngs = ckpt.get("rng_ranks") or [ckpt["rng"]]
+        set_rng_state(rngs[world.rank] if world.rank < len(rngs) else rngs[0])
+        if world.main:
+            log.info("resumed from %s at epoch %d, step %d", resume, start_epoch + 1, step)
+    model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) \
+        if world.distributed else net
+    stepper = Stepper(model, opt, device, cfg.clip, amp, cfg.cudnn_ctc, world.distributed)
 
-    (out / "recipe.yaml").write_text(to_yaml(recipe), encoding="utf-8")
-    history = open(out / "history.jsonl", "a", encoding="utf-8")
+    history_path = out / "history.jsonl"
+    if world.main:
+        (out / "recipe.yaml").write_text(to_yaml(recipe), encoding="utf-8")
+        if ckpt:
+            _trim_history(history_path, step)
+    history = open(history_path, "a", encoding="utf-8") if world.main else None
+
+    def record(rec: dict) -> None:
+        if history is not None:
+            history.write(json.dumps(rec) + "\n")
+            history.flush()
+
     data_summary = {"train": [vars(s) for s in recipe.data.train], "valid": [vars(s) for s in recipe.data.valid],
                     "train_samples": len(train_items), "valid_samples": len(valid_items)}
 
     def checkpoint(epoch: int, batch_in_epoch: int) -> None:
-        save_checkpoint(out / "last.ckpt", {
-            "model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-            "rng": rng_state(), "epoch": epoch, "batch_in_epoch": batch_in_epoch, "step": step,
-            "best": best, "bad_epochs": bad_epochs, "seen": seen, "vocab": vocab.to_dict(),
-            "recipe": recipe.to_dict()})
+        rngs = distributed.gather(world, rng_state())  # every process's dropout RNG, for an exact resume
+        if world.main:
+            save_checkpoint(out / "last.ckpt", {
+                "model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                "rng": rngs[0], "rng_ranks": rngs, "epoch": epoch, "batch_in_epoch": batch_in_epoch,
+                "step": step, "best": best, "bad_epochs": bad_epochs, "seen": seen, "vocab": vocab.to_dict(),
+                "recipe": recipe.to_dict(), "world_size": world.size})
+        distributed.barrier(world)
 
     parent = None  # a fine-tuned model carries how its starting point was made
     if init_from:
@@ -213,19 +316,22 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
         parent = {k: base_meta[k] for k in ("name", "recipe", "training", "metrics", "parent") if k in base_meta}
 
     def write_model(path: Path, metrics: dict, epoch: int) -> None:
+        if not world.main:
+            return
         save_model(path, net, vocab, {
             "task": task.name, "name": recipe.name, "preprocess": preprocess, "recipe": recipe.to_dict(),
             "training": {"command": command, "data": data_summary, "epochs": epoch, "steps": step,
-                         "samples_seen": seen, "device": str(device), "torch": torch.__version__,
-                         "init_from": str(init_from) if init_from else None},
+                         "samples_seen": seen, "device": str(device), "processes": world.size, "amp": amp,
+                         "torch": torch.__version__, "init_from": str(init_from) if init_from else None},
             "metrics": {"valid": metrics}, **({"parent": parent} if parent else {})})
 
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
-                        console=Console(file=sys.stderr), transient=False, disable=not sys.stderr.isatty())
-    stopped = False
+                        console=Console(file=sys.stderr), transient=False,
+                        disable=not (sys.stderr.isatty() and world.main))
+    stopped, interrupted = False, 0
     epoch = start_epoch
-    with progress:
+    with progress, StopSignal() as stop:
         for epoch in range(start_epoch, cfg.epochs):
             sampler.set_epoch(epoch, skip if epoch == start_epoch else 0)
             train_ds.epoch = epoch
@@ -233,67 +339,78 @@ def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
                                     completed=sampler.skip, info="")
             net.train()
             t0, n0, loss_sum, loss_n, win_sum, win_n = time.time(), 0, 0.0, 0, 0.0, 0
+            faults = {"skipped_nonfinite": 0, "oom_splits": 0, "oom_skipped": 0}
+            kernels: dict[str, int] = {}
             batch_in_epoch = sampler.skip
-            for batch in _loader(train_ds, sampler, cfg.workers, device, cfg.seed + epoch):
+            for batch in _loader(train_ds, sampler, cfg.workers, device, cfg.seed + epoch, pad_to, cfg.prefetch):
                 if batch is None:  # every sample of the batch failed to load
+                    batch_in_epoch += 1
                     continue
-                x, lengths = batch["x"].to(device, non_blocking=True), batch["lengths"].to(device)
-                lp, out_lengths = net(x, lengths)
-                loss = ctc_loss(lp, batch["targets"].to(device), out_lengths, batch["target_lengths"].to(device))
-                opt.zero_grad(set_to_none=True)
-                if torch.isfinite(loss):
-                    loss.backward()
-                    torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.clip)
-                    opt.step()
-                else:
-                    log.warning("step %d: non-finite loss, batch skipped", step)
+                st = stepper.step(batch, step)
+                for k in faults:
+                    faults[k] += getattr(st, k)
+                for k, v in st.kernels.items():
+                    kernels[k] = kernels.get(k, 0) + v
                 if not schedule_done(sched):
                     sched.step()
                 step += 1
                 batch_in_epoch += 1
-                seen += len(lengths)
-                n0 += len(lengths)
-                loss_sum, loss_n = loss_sum + loss.item(), loss_n + 1
+                seen += len(batch["lengths"]) * world.size
+                n0 += len(batch["lengths"]) * world.size
+                if math.isfinite(st.loss):
+                    loss_sum, loss_n = loss_sum + st.loss, loss_n + 1
+                    win_sum, win_n = win_sum + st.loss, win_n + 1
                 rate = n0 / max(time.time() - t0, 1e-9)
-                progress.update(bar, advance=1, info=f"loss {loss_sum / loss_n:.3f} {rate:.0f} samples/s")
-                win_sum, win_n = win_sum + loss.item(), win_n + 1
-                if step % cfg.log_every == 0:
+                progress.update(bar, advance=1, info=f"loss {loss_sum / max(loss_n, 1):.3f} {rate:.0f} samples/s")
+                if step % cfg.log_every == 0 and world.main:
                     log.info("epoch %d step %d loss %.4f lr %.2e %.1f samples/s", epoch + 1, step,
-                             win_sum / win_n, sched.get_last_lr()[0], rate)
-                    history.write(json.dumps({"step": step, "epoch": epoch + 1, "loss": win_sum / win_n,
-                                              "lr": sched.get_last_lr()[0], "samples_per_s": rate}) + "\n")
-                    history.flush()
+                             win_sum / max(win_n, 1), sched.get_last_lr()[0], rate)
+                    record({"step": step, "epoch": epoch + 1, "loss": win_sum / max(win_n, 1),
+                            "lr": sched.get_last_lr()[0], "samples_per_s": rate, "seen": seen,
+                            "time": round(time.time(), 4)})
                     win_sum, win_n = 0.0, 0
+                if on_step is not None:
+                    on_step(step)
                 if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
                     checkpoint(epoch, batch_in_epoch)
-                if max_steps and step >= max_steps:
+                if distributed.any_all(world, stop.received is not None, device):
+                    interrupted = stop.received or signal.SIGTERM  # another process got it
+                if interrupted or (max_steps and step >= max_steps):
                     stopped = True
                     break
             progress.remove_task(bar)
             if stopped:
                 checkpoint(epoch, batch_in_epoch)
+                if interrupted and world.main:
+                    log.warning("stopped at step %d; continue with --resume %s", step, out / "last.ckpt")
                 break
-            metrics = evaluate(net, _loader(valid_ds, valid_sampler, 0, device), valid_items, vocab, device) \
-                if valid_items else {task.metric: loss_sum / max(loss_n, 1)}
+            metrics = evaluate(net, _loader(valid_ds, valid_sampler, 0, device, pad_to=pad_to), valid_items,
+                               vocab, device, world) if valid_items else {task.metric: loss_sum / max(loss_n, 1)}
             value = metrics[task.metric]
             improved = value < best
             if improved:
                 best, bad_epochs = value, 0
             else:
                 bad_epochs += 1
-            record = {"epoch": epoch + 1, "step": step, "train_loss": loss_sum / max(loss_n, 1),
-                      "valid": metrics, "best": best, "samples_per_s": n0 / max(time.time() - t0, 1e-9)}
-            history.write(json.dumps(record) + "\n")
-            history.flush()
-            log.info("epoch %d: valid %s %.4f (best %.4f)", epoch + 1, task.metric, value, best)
+            loss_sum, loss_n = distributed.sum_all(world, [loss_sum, loss_n], device)
+            record({"epoch": epoch + 1, "step": step, "train_loss": loss_sum / max(loss_n, 1), "valid": metrics,
+                    "best": best, "samples_per_s": n0 / max(time.time() - t0, 1e-9), "amp": amp,
+                    "ctc_kernels": kernels, **faults})
+            if any(faults.values()) and world.main:
+                log.warning("epoch %d: %s", epoch + 1, ", ".join(f"{k} {v}" for k, v in faults.items() if v))
+            if world.main:
+                log.info("epoch %d: valid %s %.4f (best %.4f)", epoch + 1, task.metric, value, best)
             if improved:
                 write_model(out / "model.safetensors", metrics, epoch + 1)
             checkpoint(epoch + 1, 0)
             if bad_epochs >= cfg.patience:
-                log.info("no improvement for %d epochs: stopping early", bad_epochs)
+                if world.main:
+                    log.info("no improvement for %d epochs: stopping early", bad_epochs)
                 break
-    history.close()
+    if history is not None:
+        history.close()
     final = out / "model.safetensors"
-    if not final.exists():  # stopped before the first validation: keep what we have
+    if world.main and not final.exists():  # stopped before the first validation: keep what we have
         write_model(final, {}, epoch)
-    return TrainResult(final, best, epoch + 1, step)
+    distributed.barrier(world)
+    return TrainResult(final, best, epoch + 1, step, int(interrupted))

@@ -89,3 +89,23 @@ def test_bucket_sampler_respects_budget_and_is_deterministic():
     assert s.batches() != batches
     s.set_epoch(0, skip=5)
     assert list(s) == batches[5:]
+
+
+def test_bucket_sampler_shares_batches_between_processes():
+    lengths = [10 * (i % 17 + 1) for i in range(203)]
+    whole = BucketBatchSampler(lengths, budget=600, max_batch=8, seed=3).batches()
+    ranks = [BucketBatchSampler(lengths, 600, 8, True, 3, num_replicas=3, rank=r).batches() for r in range(3)]
+    assert len({len(b) for b in ranks}) == 1  # training: the same number of steps on every process
+    assert {tuple(b) for r in ranks for b in r} == {tuple(b) for b in whole}
+    valid = [BucketBatchSampler(lengths, 600, 8, False, num_replicas=3, rank=r, even=False).batches() for r in range(3)]
+    assert sorted(i for r in valid for b in r for i in b) == list(range(203))  # validation: each sample once
+
+
+def test_plain_sampler_makes_random_batches_of_max_batch():
+    lengths = [10 * (i % 17 + 1) for i in range(100)]
+    s = BucketBatchSampler(lengths, budget=600, max_batch=8, seed=3, bucketing=False)
+    batches = s.batches()
+    assert sorted(i for b in batches for i in b) == list(range(100)) and all(len(b) <= 8 for b in batches)
+    assert sum(len(b) == 8 for b in batches) == 12  # no budget: full batches whatever the lengths
+    spread = [max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches]
+    assert sum(spread) / len(spread) > 80  # mixed lengths, unlike bucketed batches
