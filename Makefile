@@ -10,7 +10,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-eng libxml2-utils \
 	fonts-dejavu-core fonts-dejavu-extra fonts-liberation2 fonts-urw-base35 \
 	fonts-freefont-ttf fonts-croscore fonts-crosextra-carlito fonts-crosextra-caladea \
 	fonts-texgyre fonts-cmu fonts-lmodern fonts-courier-prime fonts-linuxlibertine \
-	fonts-noto-mono fonts-go fonts-open-sans fonts-roboto-unhinted wamerican fortunes
+	fonts-noto-mono fonts-go fonts-open-sans fonts-roboto-unhinted wamerican fortunes chromium
 
 .PHONY: setup demo test lint clean-venv
 

@@ -91,6 +91,12 @@ def check_formats(formats: list[str], known, out: Path | None) -> None:
         raise usage_error("several --format values need --out DIR")
 
 
+def check_binary_stdout(writers: dict, formats: list[str], out: Path | None, inputs: int) -> None:
+    """A binary format (png, midi) goes to stdout only for a single input."""
+    if out is None and writers[formats[0]].binary and inputs > 1:
+        raise usage_error(f"format {formats[0]!r} of several inputs needs --out DIR")
+
+
 BEAM_WIDTH_DEFAULTS = {"speech": 50}  # commands are short: a wide beam costs little; other tasks 32
 
 DECODER = typer.Option(None, "--decoder", help="greedy (the default) or beam.")

@@ -12,6 +12,7 @@ from .common import (
     THREADS,
     WORKERS,
     DecodingOptions,
+    check_binary_stdout,
     check_formats,
     load,
     make_decoder,
@@ -24,7 +25,7 @@ def ocr_cmd(
     paths: list[Path] = typer.Argument(..., help="Line images or directories (searched recursively)."),
     model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the shipped English model)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output directory; without it results go to stdout."),
-    formats: list[str] = typer.Option(["txt"], "--format", "-f", help="txt, json, tsv, hocr, alto (repeatable)."),
+    formats: list[str] = typer.Option(["txt"], "--format", "-f", help="txt, json, tsv, hocr, alto, png (repeatable)."),
     decoding_options: DecodingOptions = None,
     device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS, workers: int = WORKERS,
 ) -> None:
@@ -38,6 +39,7 @@ def ocr_cmd(
     dec = make_decoder(m, model, decoding_options)
     height = int(m.preprocess["height"])
     inputs, failures = expand(paths, is_image)
+    check_binary_stdout(writers.WRITERS, formats, out, len(inputs) + len(failures))
     job = Job("ocr", partial(prepare, height=height), lambda items: recognize(m, items, batch_size, decoder=dec),
               writers.render, writers.extension, ImageInputError)
     raise typer.Exit(process(job, inputs, formats, out, failures, workers).exit_code)

@@ -12,6 +12,7 @@ from .common import (
     THREADS,
     WORKERS,
     DecodingOptions,
+    check_binary_stdout,
     check_formats,
     load,
     make_decoder,
@@ -26,7 +27,7 @@ def omr_cmd(
     model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the shipped semantic model)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output directory; without it results go to stdout."),
     formats: list[str] = typer.Option(["semantic"], "--format", "-f",
-                                      help="semantic, agnostic, json, musicxml, midi (repeatable)."),
+                                      help="semantic, agnostic, json, musicxml, midi, png (repeatable)."),
     decoding_options: DecodingOptions = None,
     device: str = DEVICE, batch_size: int = BATCH, threads: int = THREADS, workers: int = WORKERS,
 ) -> None:
@@ -42,8 +43,7 @@ def omr_cmd(
         if (why := writers.unusable(f, encoding)) is not None:
             raise usage_error(why)
     inputs, failures = expand(paths, is_image)
-    if out is None and writers.WRITERS[formats[0]].binary and len(inputs) + len(failures) > 1:
-        raise usage_error(f"format {formats[0]!r} of several inputs needs --out DIR")
+    check_binary_stdout(writers.WRITERS, formats, out, len(inputs) + len(failures))
     dec = make_decoder(m, model, decoding_options)
     height = int(m.preprocess["height"])
     job = Job("omr", partial(prepare, height=height), lambda items: recognize(m, items, batch_size, decoder=dec),

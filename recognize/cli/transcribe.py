@@ -13,6 +13,7 @@ from .common import (
     THREADS,
     WORKERS,
     DecodingOptions,
+    check_binary_stdout,
     check_formats,
     load,
     make_decoder,
@@ -27,7 +28,7 @@ def transcribe_cmd(
     paths: list[Path] = typer.Argument(..., help="Audio files or directories (searched recursively)."),
     model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the shipped commands model)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output directory; without it results go to stdout."),
-    formats: list[str] = typer.Option(["txt"], "--format", "-f", help="txt, json, tsv, srt, vtt (repeatable)."),
+    formats: list[str] = typer.Option(["txt"], "--format", "-f", help="txt, json, tsv, srt, vtt, png (repeatable)."),
     vocabulary: str = typer.Option(None, "--vocabulary", "-V",
                                    help="Only these words: a file (one per line) or a list 'yes,no,stop' "
                                    "(the same as --lexicon)."),
@@ -46,6 +47,7 @@ def transcribe_cmd(
     options = replace(decoding_options, lexicon=decoding_options.lexicon or vocabulary)
     decoding = Decoding(make_decoder(m, model, options), unk_threshold)
     inputs, failures = expand(paths, is_audio)
+    check_binary_stdout(writers.WRITERS, formats, out, len(inputs) + len(failures))
     job = Job("transcribe", partial(prepare, preprocess=m.preprocess),
               lambda items: recognize(m, items, batch_size, decoding=decoding), writers.render, writers.extension,
               AudioInputError, chunk=64)

@@ -10,7 +10,6 @@ SIGTERM/SIGINT for an exact ``--resume``; out-of-memory batches split and non-fi
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import math
 import signal
@@ -33,6 +32,7 @@ from .config import Recipe, to_yaml
 from .data import BucketBatchSampler, Item, ItemDataset, collate, feasible, report_unknown
 from .decode import greedy_decode
 from .distributed import World
+from .history import History
 from .metrics import error_rates
 from .model import CTCModel
 from .modelfile import load_model, read_metadata, save_model
@@ -161,22 +161,6 @@ class StopSignal:
         return False
 
 
-def _trim_history(path: Path, step: int) -> None:
-    """Keep the history records up to ``step`` (a resumed run writes the rest again); drops a line
-    cut short by a kill."""
-    if not path.exists():
-        return
-    kept = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if rec.get("step", 0) <= step:
-            kept.append(line)
-    path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
-
-
 def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
           init_from: str | Path | None = None, command: str = "", cache_dir: str | Path = "data/cache",
           max_steps: int = 0, on_step=None) -> TrainResult:
@@ -285,17 +269,9 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
         if world.distributed else net
     stepper = Stepper(model, opt, device, cfg.clip, amp, cfg.cudnn_ctc, world.distributed)
 
-    history_path = out / "history.jsonl"
     if world.main:
         (out / "recipe.yaml").write_text(to_yaml(recipe), encoding="utf-8")
-        if ckpt:
-            _trim_history(history_path, step)
-    history = open(history_path, "a", encoding="utf-8") if world.main else None
-
-    def record(rec: dict) -> None:
-        if history is not None:
-            history.write(json.dumps(rec) + "\n")
-            history.flush()
+    history = History(out, world.main, step if ckpt else None)
 
     data_summary = {"train": [vars(s) for s in recipe.data.train], "valid": [vars(s) for s in recipe.data.valid],
                     "train_samples": len(train_items), "valid_samples": len(valid_items)}
@@ -365,9 +341,9 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
                 if step % cfg.log_every == 0 and world.main:
                     log.info("epoch %d step %d loss %.4f lr %.2e %.1f samples/s", epoch + 1, step,
                              win_sum / max(win_n, 1), sched.get_last_lr()[0], rate)
-                    record({"step": step, "epoch": epoch + 1, "loss": win_sum / max(win_n, 1),
-                            "lr": sched.get_last_lr()[0], "samples_per_s": rate, "seen": seen,
-                            "time": round(time.time(), 4)})
+                    history.step({"step": step, "epoch": epoch + 1, "loss": win_sum / max(win_n, 1),
+                                  "lr": sched.get_last_lr()[0], "samples_per_s": rate, "seen": seen,
+                                  "time": round(time.time(), 4)})
                     win_sum, win_n = 0.0, 0
                 if on_step is not None:
                     on_step(step)
@@ -393,9 +369,9 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
             else:
                 bad_epochs += 1
             loss_sum, loss_n = distributed.sum_all(world, [loss_sum, loss_n], device)
-            record({"epoch": epoch + 1, "step": step, "train_loss": loss_sum / max(loss_n, 1), "valid": metrics,
-                    "best": best, "samples_per_s": n0 / max(time.time() - t0, 1e-9), "amp": amp,
-                    "ctc_kernels": kernels, **faults})
+            history.epoch({"epoch": epoch + 1, "step": step, "train_loss": loss_sum / max(loss_n, 1),
+                           "valid": metrics, "best": best, "samples_per_s": n0 / max(time.time() - t0, 1e-9),
+                           "amp": amp, "ctc_kernels": kernels, **faults})
             if any(faults.values()) and world.main:
                 log.warning("epoch %d: %s", epoch + 1, ", ".join(f"{k} {v}" for k, v in faults.items() if v))
             if world.main:
@@ -407,8 +383,7 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
                 if world.main:
                     log.info("no improvement for %d epochs: stopping early", bad_epochs)
                 break
-    if history is not None:
-        history.close()
+    history.close()
     final = out / "model.safetensors"
     if world.main and not final.exists():  # stopped before the first validation: keep what we have
         write_model(final, {}, epoch)

@@ -40,7 +40,8 @@ class Writer:
 
     name: str
     extension: str
-    render: Callable[[LineResult], str]
+    render: Callable[[LineResult], str | bytes]
+    binary: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,12 +187,23 @@ def _serialize(root: etree._Element, doctype: str | None = None) -> str:
                           doctype=doctype).decode("utf-8")
 
 
+def _render_png(r: LineResult) -> bytes:
+    """The line image with each character's box, coloured by confidence, and the text under it."""
+    from PIL import Image
+
+    from ..core.image import read_gray
+    from ..core.overlay import Span, draw, png
+    spans = [Span(g.x0, g.x1, g.text, g.confidence) for g in r.glyphs if not g.text.isspace()]
+    return png(draw(Image.fromarray(read_gray(r.source)), spans, title=f"{r.text}   (confidence {r.confidence:.2f})"))
+
+
 WRITERS: dict[str, Writer] = {w.name: w for w in (
     Writer("txt", ".txt", _render_txt),
     Writer("json", ".json", _render_json),
     Writer("tsv", ".tsv", _render_tsv),
     Writer("hocr", ".hocr", _render_hocr),
     Writer("alto", ".alto.xml", _render_alto),
+    Writer("png", ".png", _render_png, binary=True),
 )}
 FORMATS: tuple[str, ...] = tuple(WRITERS)
 
@@ -203,7 +215,7 @@ def _writer(fmt: str) -> Writer:
         raise ValueError(f"unknown OCR output format {fmt!r} (choose from {', '.join(FORMATS)})") from None
 
 
-def render(result: LineResult, fmt: str) -> str:
+def render(result: LineResult, fmt: str) -> str | bytes:
     """The text of ``result`` in format ``fmt`` (one of :data:`FORMATS`)."""
     return _writer(fmt).render(result)
 

@@ -7,17 +7,17 @@ from pathlib import Path
 
 from ..core.decoders import Decoder
 from ..core.image import ImageInputError
-from ..core.metrics import edits, error_rates
+from ..core.metrics import error_rates
 from ..core.runtime import LoadedModel
 from .dataset import find_samples
 from .predict import prepare, recognize
 
 
 def evaluate_folder(model: LoadedModel, folder: str | Path, image: str = "clean", batch_size: int = 16,
-                    errors: int = 0, decoder: Decoder | None = None) -> tuple[dict, int]:
-    """(report entry, number of unreadable images). SER is micro-averaged: total token edits over
-    total reference tokens; SeqER is the share of incipits with any error. Raises FileNotFoundError
-    or ValueError for a folder with no usable incipit."""
+                    decoder: Decoder | None = None) -> tuple[dict, int, tuple[list[str], list]]:
+    """(report entry, number of unreadable images, (references, results)). SER is micro-averaged:
+    total token edits over total reference tokens; SeqER is the share of incipits with any error.
+    Raises FileNotFoundError or ValueError for a folder with no usable incipit."""
     height, encoding = int(model.preprocess["height"]), model.preprocess.get("encoding", "semantic")
     samples = find_samples(folder, encoding, image)
     prepared, refs, bad = [], [], 0
@@ -37,7 +37,4 @@ def evaluate_folder(model: LoadedModel, folder: str | Path, image: str = "clean"
              "ser": rates.ser, "seq": rates.seq, "seconds": round(secs, 3),
              "incipits_per_s": round(len(refs) / max(secs, 1e-9), 2),
              "decoder": results[0].decoder if results else {}}
-    if errors:
-        worst = sorted(zip(refs, hyps, (p.source for p in prepared)), key=lambda t: -edits(t[0].split(), t[1].split()))
-        entry["worst"] = [{"source": s, "ref": r, "hyp": h} for r, h, s in worst[:errors] if r != h]
-    return entry, bad
+    return entry, bad, (refs, results)

@@ -57,12 +57,24 @@ def _midi(r: ScoreResult) -> bytes:
     return data
 
 
+def _png(r: ScoreResult) -> bytes:
+    """The staff image with each token's position, coloured by confidence, and the tokens under it."""
+    from PIL import Image
+
+    from ..core.image import read_gray
+    from ..core.overlay import Span, draw, png
+    spans = [Span(s.x0, s.x1, s.token, s.confidence) for s in r.symbols]
+    return png(draw(Image.fromarray(read_gray(r.source)), spans, vertical_labels=True,
+                    title=f"{len(r.symbols)} {r.encoding} tokens   (confidence {r.confidence:.2f})"))
+
+
 WRITERS: dict[str, Writer] = {w.name: w for w in (
     Writer("semantic", ".semantic", _tokens, needs="semantic"),
     Writer("agnostic", ".agnostic", _tokens, needs="agnostic"),
     Writer("json", ".json", _json),
     Writer("musicxml", ".musicxml", _musicxml, needs="semantic", library="music21"),
     Writer("midi", ".mid", _midi, needs="semantic", binary=True, library="music21"),
+    Writer("png", ".png", _png, binary=True),
 )}
 FORMATS = tuple(WRITERS)
 

@@ -14,7 +14,8 @@ JSON_FORMAT = "recognize-speech/1"
 class Writer:
     name: str
     extension: str
-    render: Callable[[Transcript], str]
+    render: Callable[[Transcript], str | bytes]
+    binary: bool = False
 
 
 def _clock(seconds: float, sep: str) -> str:
@@ -50,13 +51,39 @@ def render_vtt(t: Transcript) -> str:
     return "WEBVTT\n\n" + "\n".join(cues)
 
 
+PNG_MAX_SECONDS = 600.0  # a longer file's picture shows its first ten minutes
+PNG_MIN_WIDTH = 400      # pixels
+
+
+def render_png(t: Transcript) -> bytes:
+    """The log-mel spectrogram with each word's span and times, coloured by confidence."""
+    from PIL import Image
+
+    from ..core.overlay import Span, draw, heatmap, png
+    from .audio import load_audio
+    from .features import FeatureConfig, frame_seconds, log_mel_numpy
+    cfg = FeatureConfig(normalize="none")
+    wave = load_audio(t.source, cfg.sample_rate)[: int(PNG_MAX_SECONDS * cfg.sample_rate)]
+    shown = len(wave) / cfg.sample_rate
+    spec = heatmap(log_mel_numpy(wave, cfg)[0]) if len(wave) else Image.new("RGB", (100, cfg.n_mels))
+    stretch = max(1, -(-PNG_MIN_WIDTH // spec.width))  # a one-second clip is 100 frames: widen it
+    spec = spec.resize((spec.width * stretch, 2 * spec.height), Image.Resampling.NEAREST)
+    hop = frame_seconds(cfg) / stretch
+    spans = [Span(w.start / hop, w.end / hop, f"{w.text} {w.start:.2f}-{w.end:.2f}s", w.confidence)
+             for w in t.words if w.start < shown]
+    title = f"{t.text or '(nothing recognised)'}   {t.duration:.2f} s" + (
+        f", first {shown:.0f} s shown" if shown < t.duration else "")
+    return png(draw(spec, spans, vertical_labels=len(spans) > 1 and shown / max(len(spans), 1) < 1.0, title=title))
+
+
 WRITERS: dict[str, Writer] = {w.name: w for w in (
     Writer("txt", ".txt", render_txt), Writer("json", ".json", render_json), Writer("tsv", ".tsv", render_tsv),
-    Writer("srt", ".srt", render_srt), Writer("vtt", ".vtt", render_vtt))}
+    Writer("srt", ".srt", render_srt), Writer("vtt", ".vtt", render_vtt),
+    Writer("png", ".png", render_png, binary=True))}
 FORMATS = tuple(WRITERS)
 
 
-def render(t: Transcript, fmt: str) -> str:
+def render(t: Transcript, fmt: str) -> str | bytes:
     if fmt not in WRITERS:
         raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     return WRITERS[fmt].render(t)

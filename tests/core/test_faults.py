@@ -60,7 +60,7 @@ def _wait_for_checkpoint(run, proc, timeout=120):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [int(s) for s in os.environ.get("KILL_SEEDS", "1 2 3").split()])
 def test_sigkill_at_any_moment_then_resume_ends_with_the_same_weights(seed, tiny_data, uninterrupted, tmp_path):
     run = tmp_path / "run"
     proc = subprocess.Popen(train_cmd(tiny_data, run, tmp_path / "cache"), cwd=ROOT, stdout=subprocess.DEVNULL,
