@@ -36,15 +36,21 @@ def _epoch_row(rec: dict) -> dict:
 
 
 class History:
-    def __init__(self, run_dir: Path, enabled: bool = True, resume_step: int | None = None):
+    def __init__(self, run_dir: Path, enabled: bool = True, resume: tuple[int, int] | None = None):
+        """``resume``: (step, epochs completed) of the checkpoint a resumed run starts from; the
+        records after it are dropped. An epoch's record goes by its number, not its step: a
+        checkpoint written at the epoch's last step precedes its validation."""
         self.enabled = enabled
         self.dir = run_dir
         self.tb = None
         if not enabled:
             return
         path = run_dir / "history.jsonl"
-        records = [r for r in read(path) if r.get("step", 0) <= resume_step] \
-            if resume_step is not None and path.exists() else []
+        resume_step = resume[0] if resume is not None else None
+
+        def before(r: dict) -> bool:
+            return r["epoch"] <= resume[1] if "valid" in r else r.get("step", 0) <= resume[0]
+        records = [r for r in read(path) if before(r)] if resume is not None and path.exists() else []
         self.jsonl = open(path, "w" if resume_step is not None else "a", encoding="utf-8")
         self.steps = self._csv("steps.csv", STEP_FIELDS, [r for r in records if "valid" not in r], resume_step)
         self.epochs = self._csv("epochs.csv", EPOCH_FIELDS, [_epoch_row(r) for r in records if "valid" in r],

@@ -271,7 +271,7 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
 
     if world.main:
         (out / "recipe.yaml").write_text(to_yaml(recipe), encoding="utf-8")
-    history = History(out, world.main, step if ckpt else None)
+    history = History(out, world.main, (step, start_epoch) if ckpt else None)
 
     data_summary = {"train": [vars(s) for s in recipe.data.train], "valid": [vars(s) for s in recipe.data.valid],
                     "train_samples": len(train_items), "valid_samples": len(valid_items)}

@@ -233,3 +233,21 @@ def test_torchrun_two_processes_on_cpu_train_one_model(tiny_data, tmp_path):
     assert epochs[-1]["train_loss"] < epochs[0]["train_loss"]
     from recognize.core.modelfile import read_metadata
     assert read_metadata(run / "model.safetensors")["training"]["processes"] == 2
+
+
+def test_resumed_history_drops_what_is_trained_again(tmp_path):
+    """A checkpoint written at an epoch's last step precedes that epoch's validation: resuming from
+    it must drop the epoch's record (it is validated again), whatever its step."""
+    from recognize.core.history import History, read
+    steps = [{"step": s, "epoch": 1, "loss": 1.0, "lr": 0.1, "samples_per_s": 5.0, "seen": 4 * s, "time": s}
+             for s in range(1, 11)]
+    epoch1 = {"epoch": 1, "step": 10, "train_loss": 1.0, "valid": {"cer": 0.5}, "best": 0.5}
+    text = "".join(json.dumps(r) + "\n" for r in [*steps, epoch1]) + '{"step": 11, "epo'  # cut by a kill
+    for done, want_epochs in ((0, 0), (1, 1)):
+        (tmp_path / "history.jsonl").write_text(text)
+        History(tmp_path, True, (10, done)).close()
+        records = read(tmp_path / "history.jsonl")
+        assert [r["step"] for r in records if "valid" not in r] == list(range(1, 11))
+        assert len([r for r in records if "valid" in r]) == want_epochs
+        assert len((tmp_path / "epochs.csv").read_text().splitlines()) == 1 + want_epochs
+        assert len((tmp_path / "steps.csv").read_text().splitlines()) == 11
