@@ -34,10 +34,11 @@ class Failure:
 class Outcome:
     done: int = 0
     failures: list[Failure] = field(default_factory=list)
+    closed: bool = False  # stdout was closed by its reader (``| head``): stopped quietly
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failures else 0
+        return 141 if self.closed else 1 if self.failures else 0  # 141 = 128 + SIGPIPE, as a shell reports it
 
 
 def expand(paths: Iterable[str | Path], accept: Callable[[Path], bool]) -> tuple[list[Input], list[Failure]]:
@@ -186,6 +187,11 @@ def process(job: Job, inputs: list[Input], formats: list[str], out_dir: Path | N
                         for f, text in rendered.items():
                             write_atomic(output_path(inp, out_dir, job.extension(f)), text)
                     outcome.done += 1
+                except BrokenPipeError:
+                    # the reader of stdout is gone: stop, and keep Python from complaining at exit
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                    outcome.closed = True
+                    return outcome
                 except OSError as e:
                     fail(inp.path, f"cannot write output: {e}")
                 progress.advance(bar)

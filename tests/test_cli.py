@@ -134,3 +134,15 @@ def test_worker_processes_give_the_same_outputs_and_report_bad_files(tiny_model,
         outs[j] = {p.relative_to(tmp_path / f"j{j}").as_posix(): p.read_text()
                    for p in (tmp_path / f"j{j}").rglob("*.json")}
     assert outs[0] == outs[2] and sorted(outs[0]) == ["a.json", "sub/b.json"]
+
+
+def test_a_closed_stdout_stops_quietly(tiny_model, lines):
+    """``recognize ocr DIR | head -1``: once the reader is gone, stop without an error per file."""
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-m", "recognize", "ocr", "-m", str(tiny_model), str(lines)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader leaves before anything is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert "Broken pipe" not in err and "Traceback" not in err and "error" not in err
