@@ -138,6 +138,7 @@ def _eval_speech(data: list[Path], model: Path, split: str, seed: int, decoder_f
 
     from ..core.metrics import error_rates
     from ..speech import writers
+    from ..speech.audio import AudioInputError
     from ..speech.dataset import dataset_items
     from ..speech.predict import Decoding, prepare, recognize
     m = load(model, "speech", device, threads)
@@ -151,8 +152,23 @@ def _eval_speech(data: list[Path], model: Path, split: str, seed: int, decoder_f
             code = 1
             continue
         t0 = time.perf_counter()
-        results = recognize(m, [prepare(it.key, m.preprocess) for it in items], batch_size, decoding=decoding)
+        prepared, kept = [], []
+        for it in items:
+            try:
+                prepared.append(prepare(it.key, m.preprocess))
+                kept.append(it)
+            except AudioInputError as e:
+                print(f"recognize: error: {it.key}: {e}", file=sys.stderr)
+                code = 1
+        results = []
+        for it, r in zip(kept, recognize(m, prepared, batch_size, decoding=decoding)):
+            if isinstance(r, AudioInputError):  # a long file found unreadable while streamed
+                print(f"recognize: error: {it.key}: {r}", file=sys.stderr)
+                code = 1
+            else:
+                results.append((it, r))
         secs = time.perf_counter() - t0
+        items, results = [it for it, _ in results], [r for _, r in results]
         refs, hyps = [it.text for it in items], [r.text for r in results]
         audio = sum(r.duration for r in results)
         rates = error_rates(refs, hyps).to_dict()
