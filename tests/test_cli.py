@@ -146,3 +146,9 @@ def test_a_closed_stdout_stops_quietly(tiny_model, lines):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141, err
     assert "Broken pipe" not in err and "Traceback" not in err and "error" not in err
+
+
+def test_missing_default_model_says_where_models_are(monkeypatch, lines):
+    monkeypatch.setenv("RECOGNIZE_MODELS", str(lines / "no-models-here"))
+    r = run("ocr", lines / "a.png")
+    assert r.exit_code == 2 and "shipped ocr model is not there" in r.stderr and "RECOGNIZE_MODELS" in r.stderr

@@ -45,6 +45,9 @@ def load(model: Path | None, task: str, device: str = "cpu", threads: int = 0):
     ``.safetensors`` runs on PyTorch, ``.ts`` on TorchScript, ``.onnx`` on ONNX Runtime (CPU)."""
     from ..core.runtime import ModelFileError, model_format, open_model
     path = model or default_model(task)
+    if model is None and not path.is_file():
+        raise usage_error(f"{path}: the shipped {task} model is not there (it lives in the repository's "
+                          "exports/: install with pip install -e, set RECOGNIZE_MODELS=DIR, or pass -m MODEL)")
     fmt = model_format(path)
     if fmt != "onnx":
         try:
