@@ -33,11 +33,12 @@ class StepStats:
     skipped_nonfinite: int = 0
     oom_splits: int = 0
     oom_skipped: int = 0       # samples dropped because even alone they did not fit
+    fp16_overflows: int = 0    # fp16 steps skipped by the gradient scaler (it then lowers its scale)
     kernels: dict = field(default_factory=dict)  # CTC kernel -> calls
 
     @property
     def applied(self) -> bool:
-        return self.samples > 0 and self.skipped_nonfinite == 0
+        return self.samples > 0 and self.skipped_nonfinite == 0 and self.fp16_overflows == 0
 
 
 class _Restart(Exception):
@@ -166,11 +167,15 @@ class Stepper:
         norm = torch.nn.utils.clip_grad_norm_(params, self.clip) if params else torch.tensor(float("nan"))
         finite_loss = bool(losses) and all(map(math.isfinite, losses))
         if not finite_loss or not torch.isfinite(norm):
-            stats.skipped_nonfinite = 1
-            log.warning("step %d: non-finite %s, update skipped", step, "gradient" if finite_loss else "loss")
             self.opt.zero_grad(set_to_none=True)
             if self.scaler:
-                self.scaler.update()  # lets fp16 lower its scale after an overflow
+                self.scaler.update()  # lowers the fp16 loss scale after an overflow
+            if self.scaler and finite_loss:  # an fp16 overflow at this loss scale: expected, not a fault
+                stats.fp16_overflows = 1
+                log.debug("step %d: fp16 gradient overflow, loss scale now %g", step, self.scaler.get_scale())
+                return stats
+            stats.skipped_nonfinite = 1
+            log.warning("step %d: non-finite %s, update skipped", step, "gradient" if finite_loss else "loss")
             return stats
         if self.scaler:
             self.scaler.step(self.opt)

@@ -315,7 +315,7 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
                                     completed=sampler.skip, info="")
             net.train()
             t0, n0, loss_sum, loss_n, win_sum, win_n = time.time(), 0, 0.0, 0, 0.0, 0
-            faults = {"skipped_nonfinite": 0, "oom_splits": 0, "oom_skipped": 0}
+            faults = {"skipped_nonfinite": 0, "oom_splits": 0, "oom_skipped": 0, "fp16_overflows": 0}
             kernels: dict[str, int] = {}
             batch_in_epoch = sampler.skip
             for batch in _loader(train_ds, sampler, cfg.workers, device, cfg.seed + epoch, pad_to, cfg.prefetch):
@@ -372,8 +372,9 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
             history.epoch({"epoch": epoch + 1, "step": step, "train_loss": loss_sum / max(loss_n, 1),
                            "valid": metrics, "best": best, "samples_per_s": n0 / max(time.time() - t0, 1e-9),
                            "amp": amp, "ctc_kernels": kernels, **faults})
-            if any(faults.values()) and world.main:
-                log.warning("epoch %d: %s", epoch + 1, ", ".join(f"{k} {v}" for k, v in faults.items() if v))
+            problems = {k: v for k, v in faults.items() if v and k != "fp16_overflows"}  # overflows are routine
+            if problems and world.main:
+                log.warning("epoch %d: %s", epoch + 1, ", ".join(f"{k} {v}" for k, v in problems.items()))
             if world.main:
                 log.info("epoch %d: valid %s %.4f (best %.4f)", epoch + 1, task.metric, value, best)
             if improved:

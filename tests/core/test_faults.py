@@ -1,6 +1,7 @@
 """Training that survives faults: SIGKILL/SIGTERM and resume, non-finite steps, out-of-memory batches,
 and two processes under torchrun (gloo on CPU)."""
 import json
+import math
 import os
 import random
 import signal
@@ -201,6 +202,18 @@ def test_a_sample_that_never_fits_is_skipped_and_the_rest_learned():
     net = tiny_net()
     st = Stepper(OOMAbove(net, 0), torch.optim.SGD(net.parameters(), lr=0.5), torch.device("cpu")).step(batch(2), 1)
     assert st.oom_skipped == 2 and st.samples == 0 and not st.applied
+
+
+@pytest.mark.parametrize("amp", ["bf16", "fp16"])
+def test_mixed_precision_steps_learn_and_fp16_overflows_are_not_faults(amp, caplog):
+    net = tiny_net(batch_norm=True)
+    stepper = Stepper(net, torch.optim.AdamW(net.parameters(), lr=3e-3), torch.device("cpu"), amp=amp)
+    stats = [stepper.step(batch(8, seed=0), k) for k in range(30)]
+    assert all(math.isfinite(s.loss) for s in stats) and stats[-1].loss < 0.8 * stats[0].loss
+    assert sum(s.applied for s in stats) >= 20 and not any(s.skipped_nonfinite for s in stats)
+    assert "non-finite" not in caplog.text
+    if amp == "fp16":  # the scaler starts at 65536 and lowers itself on the first overflows
+        assert stats[0].fp16_overflows == 1 and stepper.scaler.get_scale() < 65536
 
 
 def test_sub_batch_keeps_each_samples_targets():
