@@ -145,9 +145,12 @@ def test_speech_and_music_reports_load(tmp_path):
     clips = sorted((SAMPLES / "speech").glob("*_*.wav"))
     rows = [f"{c}\t{c.stem.split('_')[0]}" for c in clips if c.stem != "four_commands"]
     rows[0] = rows[0].split("\t")[0] + "\tsheila"  # a reference the model cannot match
+    (tmp_path / "broken.wav").write_text("not audio")
+    rows.append(f"{tmp_path / 'broken.wav'}\tyes")
     manifest.write_text("path\ttext\n" + "\n".join(rows) + "\n")
     r = run("eval", "-m", ROOT / "exports" / "speech-commands.safetensors", manifest, "--report", tmp_path / "sp")
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1 and "recognize: error: " in r.stderr and "broken.wav: " in r.stderr, r.output
+    assert f"{len(rows) - 1} utterances" in r.stdout  # the others are still scored
     dom, console = chromium_load(tmp_path / "sp" / "index.html")
     assert console == [] and "<audio" in dom and "data:audio/wav;base64," in dom and "sheila" in dom
     r = run("eval", "-m", ROOT / "exports" / "omr-semantic.safetensors", SAMPLES / "omr", "--image", "both",

@@ -151,6 +151,9 @@ def _eval_speech(data: list[Path], model: Path, split: str, seed: int, decoder_f
             print(f"recognize: error: {e}", file=sys.stderr)
             code = 1
             continue
+        for why in getattr(items, "skipped", []):  # unreadable files found while listing
+            print(f"recognize: error: {why}", file=sys.stderr)
+            code = 1
         t0 = time.perf_counter()
         prepared, kept = [], []
         for it in items:

@@ -90,11 +90,18 @@ def feature_frames(path: str | Path, features: FeatureConfig = DEFAULT_FEATURES,
     return num_frames(audio_info(path).resampled_frames(features.sample_rate), features)
 
 
+class Items(list):
+    """Listed items, with the files that were skipped as unusable (``"path: reason"``)."""
+
+    skipped: list[str]
+
+
 def _items(rows: Iterable[tuple[Path, str, float | None]], features: FeatureConfig, validate: bool,
-           what: str) -> list[Item]:
+           what: str) -> Items:
     """Items of ``(path, text, seconds or None)`` rows, in order; files are measured unless ``seconds`` is
-    given (and ``validate`` is off). Unusable files are skipped with one warning."""
-    items, bad = [], []
+    given (and ``validate`` is off). Unusable files are skipped with one warning (and kept in ``.skipped``
+    for those who report each, as ``eval`` does)."""
+    items, bad = Items(), []
     for path, text, seconds in rows:
         try:
             if seconds is not None and not validate:
@@ -110,6 +117,7 @@ def _items(rows: Iterable[tuple[Path, str, float | None]], features: FeatureConf
             bad.append(f"{path}: no audio")
     if bad:
         log.warning("%s: %d unusable audio file(s) skipped, e.g. %s", what, len(bad), bad[0])
+    items.skipped = bad
     return items
 
 
