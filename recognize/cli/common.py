@@ -83,7 +83,7 @@ DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
 THREADS = typer.Option(0, "--threads", help="CPU threads for torch (0 = all cores).")
 BATCH = typer.Option(16, "--batch-size", "-b", help="Inputs per batch.")
 WORKERS = typer.Option(None, "--workers", "-j", min=0, help="Processes reading and preparing inputs ahead of the "
-                       "network (default: 1 from 64 inputs on 2+ cores, else 0 = in the main process).")
+                       "network (default: from 64 inputs, one per 4 cores, at most 2; 0 = in the main process).")
 
 
 def check_formats(formats: list[str], known, out: Path | None) -> None:
