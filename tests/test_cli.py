@@ -152,3 +152,15 @@ def test_missing_default_model_says_where_models_are(monkeypatch, lines):
     monkeypatch.setenv("RECOGNIZE_MODELS", str(lines / "no-models-here"))
     r = run("ocr", lines / "a.png")
     assert r.exit_code == 2 and "shipped ocr model is not there" in r.stderr and "RECOGNIZE_MODELS" in r.stderr
+
+
+def test_an_output_that_cannot_be_written_is_named_and_the_others_are_written(tiny_model, lines, tmp_path):
+    """Files are written by a background thread while the next chunk is recognised: its failures are
+    still reported per input, and counted in the exit code."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sub").write_text("a file where the output tree needs a directory")
+    r = run("ocr", "-m", tiny_model, "-o", out, "-f", "txt", "-f", "json", lines)
+    assert r.exit_code == 1
+    assert "b.png: cannot write output" in r.stderr and "1 done, 1 failed" in r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a.json", "a.txt", "sub"]
