@@ -1,1 +1,0 @@
-"""Synthetic printed text-line generator for OCR training (fonts x text x scan degradations)."""

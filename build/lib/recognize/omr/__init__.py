@@ -1,1 +1,0 @@
-"""Monophonic music-score recognition (PrIMuS semantic/agnostic tokens)."""

@@ -1,1 +1,0 @@
-"""Synthetic PrIMuS-like incipits: random Plaine & Easie code rendered with Verovio, labels from its MEI."""

@@ -1,1 +1,0 @@
-"""Spoken-command recognition: audio decoding, log-mel features, augmentation and dataset readers."""
