@@ -70,6 +70,8 @@ def worst(task: str, sources: list[str], refs: list[str], hyps: list[str], n: in
           picture: Callable[[int], bytes | None] = lambda i: None, audio: bool = False) -> list[Sample]:
     """The ``n`` samples with the most unit errors (those with none left out), worst first;
     ``picture(i)`` draws sample ``i``."""
+    if n <= 0:
+        return []
     errs = [Levenshtein.distance(units(task, r), units(task, h)) for r, h in zip(refs, hyps)]
     order = [i for i in sorted(range(len(refs)), key=lambda i: (-errs[i], i)) if errs[i]][:n]
     return [Sample(sources[i], refs[i], hyps[i], errs[i], picture(i), Path(sources[i]) if audio else None)

@@ -132,7 +132,7 @@ def _prepared(job: Job, chunks: list[list[Input]], workers: int) -> Iterator[lis
     """Each chunk's prepared inputs (or their errors), the next chunk prepared ahead by the workers."""
     if workers <= 0:
         for chunk in chunks:
-            yield [_prepare_one(job.prepare, job.input_error, inp.path) for inp in chunk]
+            yield _prepare_many(job.prepare, job.input_error, [inp.path for inp in chunk])
         return
     # spawn, not fork: the parent's OpenMP/torch thread pools do not survive a fork
     with concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"),

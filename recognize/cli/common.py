@@ -178,10 +178,11 @@ def decoder_spec(m, model_path: Path | None, options: DecodingOptions):
     o = options
     try:
         spec = decoders.DecoderSpec(beam_width=BEAM_WIDTH_DEFAULTS.get(m.task, 32))
+        shipped = decoding_config(model_path, m)
         if o.decoding is not None:
             spec = decoders.read_spec(o.decoding)
-        elif o.decoder == "beam" and decoding_config(model_path, m).is_file():
-            spec = decoders.read_spec(decoding_config(model_path, m))
+        elif o.decoder == "beam" and shipped.is_file():
+            spec = decoders.read_spec(shipped)
         wants_beam = o.lm not in (None, "none") or o.lexicon or o.hotword or o.nbest
         spec = spec.merged(decoder=o.decoder or ("beam" if wants_beam else None), backend=o.beam_backend,
                            beam_width=o.beam_width, alpha=o.alpha, beta=o.beta, nbest=o.nbest,

@@ -93,11 +93,10 @@ def eval_cmd(
         secs = time.perf_counter() - t0
         entry = {"data": str(folder), "lines": len(refs), "seconds": round(secs, 3),
                  "lines_per_s": round(len(refs) / max(secs, 1e-9), 1), "decoder": dec.settings()}
-        for n in normalize:
-            f = NORMALIZERS[n]
-            entry[n] = error_rates([f(r) for r in refs], [f(h) for h in hyps]).to_dict()
-        f = NORMALIZERS[normalize[0]]
-        nrefs, nhyps = [f(r) for r in refs], [f(h) for h in hyps]
+        normed = {n: ([NORMALIZERS[n](r) for r in refs], [NORMALIZERS[n](h) for h in hyps]) for n in normalize}
+        for n, (nrefs, nhyps) in normed.items():
+            entry[n] = error_rates(nrefs, nhyps).to_dict()
+        nrefs, nhyps = normed[normalize[0]]  # the worst lines and the report go by the first normalisation
         entries.append(entry)
         sections.append(_section("ocr", f"{folder} (normalisation {normalize[0]})", {
             "lines": len(refs), **{k: entry[normalize[0]][k] for k in ("cer", "wer", "seq")},
@@ -119,7 +118,8 @@ def _section(task: str, name: str, metrics: dict, results: list, refs: list[str]
                                 audio=task == "speech" and report is not None)
     if errors:
         entry["worst"] = [{"source": w.source, "ref": w.ref, "hyp": w.hyp} for w in samples[:errors]]
-    return html_report.Section(name, metrics, samples, html_report.confusions(task, refs, hyps), len(refs))
+    confusions = html_report.confusions(task, refs, hyps) if report else []
+    return html_report.Section(name, metrics, samples, confusions, len(refs))
 
 
 def _write_report(out: Path | None, task: str, sections: list, m) -> None:

@@ -8,11 +8,13 @@ import numpy as np
 
 def budget_batches(order: list[int], sizes: Sequence[int], batch_size: int, budget: int) -> Iterator[list[int]]:
     """Consecutive runs of ``order`` with at most ``batch_size`` items whose padded size
-    (count x the largest ``sizes[i]``, for ``order`` sorted by size) stays within ``budget``."""
+    (count x the largest ``sizes[i]`` of the run) stays within ``budget``."""
     start = 0
     while start < len(order):
-        end = start + 1
-        while end < len(order) and end - start < batch_size and (end - start + 1) * sizes[order[end]] <= budget:
+        end, largest = start + 1, sizes[order[start]]
+        while end < len(order) and end - start < batch_size and \
+                (end - start + 1) * max(largest, sizes[order[end]]) <= budget:
+            largest = max(largest, sizes[order[end]])
             end += 1
         yield order[start:end]
         start = end
@@ -27,10 +29,10 @@ def pad_arrays(xs: list[np.ndarray], value: float = 0.0) -> tuple[np.ndarray, np
     return out, widths
 
 
-def sorted_batches(arrays: list[np.ndarray], batch_size: int, budget: int
+def sorted_batches(arrays: list[np.ndarray], batch_size: int, budget: int, sort: bool = True
                    ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
-    """``(indices, padded batch, widths)`` over ``arrays`` sorted by width, in batches of at most
-    ``batch_size`` items and ``budget`` padded values."""
-    order = sorted(range(len(arrays)), key=lambda i: arrays[i].shape[-1])
+    """``(indices, padded batch, widths)`` over ``arrays`` sorted by width (or in input order, when
+    ``sort`` is off), in batches of at most ``batch_size`` items and ``budget`` padded values."""
+    order = sorted(range(len(arrays)), key=lambda i: arrays[i].shape[-1]) if sort else list(range(len(arrays)))
     for idx in budget_batches(order, [a.size for a in arrays], batch_size, budget):
         yield (idx, *pad_arrays([arrays[i] for i in idx]))

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, Sampler
 
-from .batching import budget_batches, pad_arrays  # noqa: F401
+from .batching import pad_arrays
 from .items import Item
 from .vocab import Vocabulary
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 
 from .. import __version__
-from .decode import greedy_decode, to_numpy
+from .decode import greedy_decode
 from .runtime import META_KEY, TORCHSCRIPT_META, LoadedModel, file_sha256, open_model
 
 FORMATS = ("onnx", "torchscript")
@@ -146,14 +147,7 @@ def _floored(lp: np.ndarray) -> np.ndarray:
 def _runs(model: LoadedModel, inputs: list[np.ndarray], batch: int) -> list[np.ndarray]:
     """Log-probs of each input run in consecutive batches of ``batch`` (input order, not sorted:
     each batch mixes widths, so padding is exercised)."""
-    from .batching import pad_arrays
-    out = []
-    for k in range(0, len(inputs), batch):
-        x, lengths = pad_arrays(inputs[k:k + batch])
-        lp, n = model.run(x, lengths)
-        lp, n = to_numpy(lp), to_numpy(n)
-        out += [lp[j, : int(n[j])] for j in range(len(n))]
-    return out
+    return model.log_probs(inputs, batch, sys.maxsize, sort=False)
 
 
 def check(native: LoadedModel, artifact: Path, inputs: list[np.ndarray], quantize: str | None = None,
@@ -161,10 +155,10 @@ def check(native: LoadedModel, artifact: Path, inputs: list[np.ndarray], quantiz
     """Run the artifact and the PyTorch model on ``inputs`` (``[C, H, W]`` arrays of several widths)
     in several batch sizes; compare log-probs and greedy transcripts."""
     exported = open_model(artifact, "cpu")
-    native_cpu = LoadedModel(native.net.cpu(), native.vocab, native.meta, native.path)
+    native.net.cpu()  # the comparison runs where the artifact runs
     sizes = sorted({min(b, len(inputs)) for b in batch_sizes})
     report = CheckReport(artifact.name, len(inputs), sizes, TOLERANCE[quantize])
-    ref = _runs(native_cpu, inputs, 1)
+    ref = _runs(native, inputs, 1)
     ref_text = [h.text for h in _decode(ref, native.vocab)]
     single, differ = None, {}
     for b in sizes:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 log = logging.getLogger("recognize")
 
+FAULTS = ("skipped_nonfinite", "oom_splits", "oom_skipped", "fp16_overflows")  # counts of step.StepStats
 STEP_FIELDS = ["step", "epoch", "loss", "lr", "samples_per_s", "seen", "time"]
 EPOCH_FIELDS = ["epoch", "step", "train_loss", "valid_cer", "valid_wer", "valid_ser", "valid_seq", "best",
-                "samples_per_s", "skipped_nonfinite", "oom_splits", "oom_skipped", "fp16_overflows", "amp"]
+                "samples_per_s", *FAULTS, "amp"]
 
 
 def read(path: str | Path) -> list[dict]:

@@ -85,6 +85,12 @@ def draw(background: Image.Image, spans: list[Span], scale: float = 1.0, vertica
     return out.convert("RGB")
 
 
+def image_png(source: str | Path, spans: list[Span], title: str, vertical_labels: bool = False) -> bytes:
+    """The PNG of a line or staff image file with ``spans`` (pixel columns of the file) drawn on it."""
+    from .image import read_gray
+    return png(draw(Image.fromarray(read_gray(source)), spans, vertical_labels=vertical_labels, title=title))
+
+
 def png(image: Image.Image) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="PNG", optimize=True)

@@ -89,13 +89,15 @@ class LoadedModel:
         numpy arrays from ONNX Runtime; decoders take either)."""
         return self.engine(x, lengths)
 
-    def log_probs(self, arrays: list[np.ndarray], batch_size: int, budget: int) -> list[np.ndarray]:
+    def log_probs(self, arrays: list[np.ndarray], batch_size: int, budget: int, sort: bool = True
+                  ) -> list[np.ndarray]:
         """The log-probs ``[T, V]`` of each input ``[C, H, W]``, in input order, run in width-sorted
-        batches (for tuning and benchmarks: decode them many ways without running the network again)."""
+        batches, or in input order when ``sort`` is off (tuning and benchmarks decode them many ways
+        without running the network again; the export check mixes widths in a batch on purpose)."""
         from .batching import sorted_batches
         from .decode import to_numpy
         out: list = [None] * len(arrays)
-        for idx, x, lengths in sorted_batches(arrays, batch_size, budget):
+        for idx, x, lengths in sorted_batches(arrays, batch_size, budget, sort):
             lp, n = self.run(x, lengths)
             lp, n = to_numpy(lp), to_numpy(n)
             for j, i in enumerate(idx):

@@ -32,7 +32,7 @@ from .config import Recipe, to_yaml
 from .data import BucketBatchSampler, Item, ItemDataset, collate, feasible, report_unknown
 from .decode import greedy_decode
 from .distributed import World
-from .history import History
+from .history import FAULTS, History
 from .metrics import error_rates
 from .model import CTCModel
 from .modelfile import load_model, read_metadata, save_model
@@ -205,11 +205,11 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
         task.prepare_training(recipe.data, preprocess)
     elif recipe.data.augment_options:
         raise ValueError(f"data.augment_options: the {task.name} task has no augmentation settings")
-    if world.distributed and not world.main:
+    if not world.main:
         distributed.barrier(world)  # rank 0 generates and caches synthetic data first
     train_items = gather_items(task, recipe.data.train, preprocess, cache)
     valid_items = gather_items(task, recipe.data.valid, preprocess, cache)
-    if world.distributed and world.main:
+    if world.main:
         distributed.barrier(world)
     if not train_items:
         raise ValueError("the recipe's data.train gives no samples")
@@ -315,7 +315,7 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
                                     completed=sampler.skip, info="")
             net.train()
             t0, n0, loss_sum, loss_n, win_sum, win_n = time.time(), 0, 0.0, 0, 0.0, 0
-            faults = {"skipped_nonfinite": 0, "oom_splits": 0, "oom_skipped": 0, "fp16_overflows": 0}
+            faults = dict.fromkeys(FAULTS, 0)
             kernels: dict[str, int] = {}
             batch_in_epoch = sampler.skip
             for batch in _loader(train_ds, sampler, cfg.workers, device, cfg.seed + epoch, pad_to, cfg.prefetch):
@@ -360,6 +360,7 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
                 if interrupted and world.main:
                     log.warning("stopped at step %d; continue with --resume %s", step, out / "last.ckpt")
                 break
+            loss_sum, loss_n = distributed.sum_all(world, [loss_sum, loss_n], device)  # the same on every rank
             metrics = evaluate(net, _loader(valid_ds, valid_sampler, 0, device, pad_to=pad_to), valid_items,
                                vocab, device, world) if valid_items else {task.metric: loss_sum / max(loss_n, 1)}
             value = metrics[task.metric]
@@ -368,7 +369,6 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
                 best, bad_epochs = value, 0
             else:
                 bad_epochs += 1
-            loss_sum, loss_n = distributed.sum_all(world, [loss_sum, loss_n], device)
             history.epoch({"epoch": epoch + 1, "step": step, "train_loss": loss_sum / max(loss_n, 1),
                            "valid": metrics, "best": best, "samples_per_s": n0 / max(time.time() - t0, 1e-9),
                            "amp": amp, "ctc_kernels": kernels, **faults})

@@ -189,12 +189,9 @@ def _serialize(root: etree._Element, doctype: str | None = None) -> str:
 
 def _render_png(r: LineResult) -> bytes:
     """The line image with each character's box, coloured by confidence, and the text under it."""
-    from PIL import Image
-
-    from ..core.image import read_gray
-    from ..core.overlay import Span, draw, png
+    from ..core.overlay import Span, image_png
     spans = [Span(g.x0, g.x1, g.text, g.confidence) for g in r.glyphs if not g.text.isspace()]
-    return png(draw(Image.fromarray(read_gray(r.source)), spans, title=f"{r.text}   (confidence {r.confidence:.2f})"))
+    return image_png(r.source, spans, f"{r.text}   (confidence {r.confidence:.2f})")
 
 
 WRITERS: dict[str, Writer] = {w.name: w for w in (

@@ -59,13 +59,10 @@ def _midi(r: ScoreResult) -> bytes:
 
 def _png(r: ScoreResult) -> bytes:
     """The staff image with each token's position, coloured by confidence, and the tokens under it."""
-    from PIL import Image
-
-    from ..core.image import read_gray
-    from ..core.overlay import Span, draw, png
+    from ..core.overlay import Span, image_png
     spans = [Span(s.x0, s.x1, s.token, s.confidence) for s in r.symbols]
-    return png(draw(Image.fromarray(read_gray(r.source)), spans, vertical_labels=True,
-                    title=f"{len(r.symbols)} {r.encoding} tokens   (confidence {r.confidence:.2f})"))
+    return image_png(r.source, spans, f"{len(r.symbols)} {r.encoding} tokens   (confidence {r.confidence:.2f})",
+                     vertical_labels=True)
 
 
 WRITERS: dict[str, Writer] = {w.name: w for w in (

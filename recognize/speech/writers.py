@@ -5,6 +5,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from .result import Transcript
 
 JSON_FORMAT = "recognize-speech/1"
@@ -60,10 +62,11 @@ def render_png(t: Transcript) -> bytes:
     from PIL import Image
 
     from ..core.overlay import Span, draw, heatmap, png
-    from .audio import load_audio
+    from .audio import stream_chunks
     from .features import FeatureConfig, frame_seconds, log_mel_numpy
     cfg = FeatureConfig(normalize="none")
-    wave = load_audio(t.source, cfg.sample_rate)[: int(PNG_MAX_SECONDS * cfg.sample_rate)]
+    first = next(stream_chunks(t.source, PNG_MAX_SECONDS, 0.0, cfg.sample_rate), None)  # reads no further
+    wave = first.audio if first is not None else np.zeros(0, np.float32)
     shown = len(wave) / cfg.sample_rate
     spec = heatmap(log_mel_numpy(wave, cfg)[0]) if len(wave) else Image.new("RGB", (100, cfg.n_mels))
     stretch = max(1, -(-PNG_MIN_WIDTH // spec.width))  # a one-second clip is 100 frames: widen it
