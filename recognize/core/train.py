@@ -161,6 +161,27 @@ class StopSignal:
         return False
 
 
+def run_origin(ckpt: dict | None, out: Path, command: str, init_from: str | Path | None) -> dict:
+    """How a run began: its first command, the model it started from with that model's own origin
+    (``parent``), and every ``--resume`` command since, so a resumed run's model still says how to
+    make it. A resumed run keeps them from its checkpoint, or, for a checkpoint written before they
+    were kept there, from the model file the run wrote before it stopped."""
+    if ckpt is None:
+        parent = None
+        if init_from:
+            base = read_metadata(init_from)
+            parent = {k: base[k] for k in ("name", "recipe", "training", "metrics", "parent") if k in base}
+        return {"command": command, "init_from": str(init_from) if init_from else None, "parent": parent,
+                "resumed": []}
+    origin = ckpt.get("origin")
+    if origin is None:
+        earlier = read_metadata(out / "model.safetensors") if (out / "model.safetensors").is_file() else {}
+        training = earlier.get("training", {})
+        origin = {"command": training.get("command", ""), "init_from": training.get("init_from"),
+                  "parent": earlier.get("parent"), "resumed": training.get("resumed", [])}
+    return {**origin, "resumed": [*origin["resumed"], command]}
+
+
 def train(recipe: Recipe, out_dir: str | Path, resume: str | Path | None = None,
           init_from: str | Path | None = None, command: str = "", cache_dir: str | Path = "data/cache",
           max_steps: int = 0, on_step=None) -> TrainResult:
@@ -283,23 +304,21 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
                 "model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                 "rng": rngs[0], "rng_ranks": rngs, "epoch": epoch, "batch_in_epoch": batch_in_epoch,
                 "step": step, "best": best, "bad_epochs": bad_epochs, "seen": seen, "vocab": vocab.to_dict(),
-                "recipe": recipe.to_dict(), "world_size": world.size})
+                "recipe": recipe.to_dict(), "world_size": world.size, "origin": origin})
         distributed.barrier(world)
 
-    parent = None  # a fine-tuned model carries how its starting point was made
-    if init_from:
-        base_meta = read_metadata(init_from)
-        parent = {k: base_meta[k] for k in ("name", "recipe", "training", "metrics", "parent") if k in base_meta}
+    origin = run_origin(ckpt, out, command, init_from)
 
     def write_model(path: Path, metrics: dict, epoch: int) -> None:
         if not world.main:
             return
         save_model(path, net, vocab, {
             "task": task.name, "name": recipe.name, "preprocess": preprocess, "recipe": recipe.to_dict(),
-            "training": {"command": command, "data": data_summary, "epochs": epoch, "steps": step,
+            "training": {"command": origin["command"], **({"resumed": origin["resumed"]} if origin["resumed"] else {}),
+                         "data": data_summary, "epochs": epoch, "steps": step,
                          "samples_seen": seen, "device": str(device), "processes": world.size, "amp": amp,
-                         "torch": torch.__version__, "init_from": str(init_from) if init_from else None},
-            "metrics": {"valid": metrics}, **({"parent": parent} if parent else {})})
+                         "torch": torch.__version__, "init_from": origin["init_from"]},
+            "metrics": {"valid": metrics}, **({"parent": origin["parent"]} if origin["parent"] else {})})
 
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[info]}"), TimeElapsedColumn(),

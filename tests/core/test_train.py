@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import pytest
 import torch
@@ -6,7 +7,7 @@ from safetensors import safe_open
 
 from recognize.core.config import load_recipe
 from recognize.core.modelfile import ModelFileError, load_model, read_metadata
-from recognize.core.train import train
+from recognize.core.train import run_origin, train
 
 from conftest import ROOT
 
@@ -57,14 +58,25 @@ def test_resume_continues_exactly(tiny_data, tmp_path):
                "model.rnn.dropout=0.2", "data.augment=true")
     full = train(r, tmp_path / "full", cache_dir=tmp_path / "c")
     part = tmp_path / "part"
-    train(r, part, cache_dir=tmp_path / "c", max_steps=7)  # stops mid-epoch 2 with a checkpoint
+    train(r, part, cache_dir=tmp_path / "c", max_steps=7, command="recognize train first")  # stops mid-epoch 2
     assert torch.load(part / "last.ckpt", weights_only=True)["step"] == 7
-    resumed = train(r, part, resume=part / "last.ckpt", cache_dir=tmp_path / "c")
+    resumed = train(r, part, resume=part / "last.ckpt", cache_dir=tmp_path / "c", command="recognize train again")
     assert resumed.steps == full.steps
+    training = read_metadata(part / "model.safetensors")["training"]  # the model still says how it was made
+    assert (training["command"], training["resumed"]) == ("recognize train first", ["recognize train again"])
     a, b = _weights(tmp_path / "full" / "last.ckpt"), _weights(part / "last.ckpt")
     assert a.keys() == b.keys()
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+
+
+def test_resume_of_an_older_checkpoint_takes_the_origin_from_the_runs_model_file(tiny_model, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(tiny_model, run / "model.safetensors")
+    first = read_metadata(tiny_model)["training"]["command"]
+    origin = run_origin({"step": 3}, run, "recognize train --resume x", None)  # no "origin" in the checkpoint
+    assert origin["command"] == first and origin["resumed"] == ["recognize train --resume x"]
 
 
 def test_init_from_grows_vocabulary(tiny_model, tmp_path):
