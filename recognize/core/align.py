@@ -14,10 +14,25 @@ from .decode import Hypothesis, Token, collapse
 from .vocab import Vocabulary
 
 
-def forced_path(lp: Tensor, ids: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
+def best_path(lp: Tensor) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """The most likely label of every frame of ``lp`` ``[T, V]``, its log-prob, and the ids it spells."""
+    scores, path = lp.max(-1)
+    path = path.numpy()
+    runs = path[np.r_[True, path[1:] != path[:-1]]] if len(path) else path
+    return path, scores.numpy(), runs[runs != 0].tolist()
+
+
+def forced_path(lp: Tensor, ids: list[int], best: tuple | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """Viterbi alignment of ``ids`` to ``lp`` ``[T, V]`` (log-probs, blank 0): the label of every frame and
-    its log-prob, or None when the frames cannot hold the sequence."""
+    its log-prob, or None when the frames cannot hold the sequence.
+
+    When the best path (``best``, from :func:`best_path`) spells ``ids``, it is the alignment: no path
+    scores higher. Beam search mostly agrees with it, so the search is mostly skipped.
+    """
     import torchaudio.functional as F
+    path, scores, spelled = best if best is not None else best_path(lp)
+    if spelled == ids:
+        return path, scores
     repeats = sum(a == b for a, b in zip(ids, ids[1:]))
     if lp.shape[0] < len(ids) + repeats:
         return None
@@ -47,9 +62,11 @@ def hypothesis_from_words(lp: Tensor, words: list[str], vocab: Vocabulary, separ
     sep = vocab.encode(separator)[0]
     with_sep = [t for k, w in enumerate(words) for t in ([sep] if k else []) + vocab.encode(w)]
     bare = [t for w in words for t in vocab.encode(w)]
-    best = None
-    for ids in (with_sep, bare) if len(words) > 1 else (bare,):
-        found = forced_path(lp, ids)
+    greedy = best_path(lp)
+    candidates = (with_sep, bare) if len(words) > 1 else (bare,)
+    best = greedy[:2] if greedy[2] in candidates else None  # the best path: no alignment scores higher
+    for ids in candidates if best is None else ():
+        found = forced_path(lp, ids, greedy)
         if found is not None and (best is None or found[1].sum() > best[1].sum()):
             best = found
     if best is None:  # too few frames for the spelling: keep the words, without times

@@ -88,7 +88,7 @@ class FlashlightDecoder:
         return out
 
     def _ids(self, hyp) -> list[int]:
-        ids = [int(t) for t in hyp.tokens if int(t) != 0]
+        ids = [t for t in hyp.tokens.tolist() if t != 0]
         sep = self.vocab.encode(SEPARATOR)[0] if SEPARATOR in self.vocab else None
         while ids and ids[0] == sep:  # flashlight may open or close with a word boundary
             ids.pop(0)

@@ -165,3 +165,22 @@ def test_lm_probabilities_are_modified_kneser_ney(lms):
     assert 10 ** model.score("<unk>", bos=False, eos=False) < min(10 ** model.score(w, bos=False, eos=False)
                                                                   for w in words)
     assert math.isfinite(model.perplexity("the cat sat"))
+
+
+def test_the_best_path_is_taken_as_alignment_only_when_it_spells_the_ids(monkeypatch):
+    import torchaudio.functional as F
+
+    from recognize.core.align import best_path, forced_path
+    torch.manual_seed(0)
+    lp = (torch.randn(40, len(VOCAB)) * 3).log_softmax(-1)
+    greedy = best_path(lp)
+    for ids in (greedy[2], VOCAB.encode("cat"), VOCAB.encode("aa")):
+        path, scores = forced_path(lp, ids)
+        ref_path, ref_scores = F.forced_align(lp[None], torch.tensor([ids], dtype=torch.int32), blank=0)
+        assert scores.sum() == pytest.approx(float(ref_scores.sum()), abs=1e-4)  # the Viterbi score
+        runs = [int(t) for k, t in enumerate(path) if t != 0 and (k == 0 or path[k - 1] != t)]
+        assert runs == ids
+    monkeypatch.setattr(F, "forced_align", None)  # no search when the best path spells the ids
+    assert (forced_path(lp, greedy[2])[0] == greedy[0]).all()
+    with pytest.raises(TypeError):
+        forced_path(lp, VOCAB.encode("cat"))
