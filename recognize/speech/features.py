@@ -99,10 +99,10 @@ def normalize(feats, min_std: float = 1e-3):
     Statistics are taken in float64 so a constant (e.g. floored) bin maps to exactly 0; ``min_std``
     keeps near-constant bins from being blown up.
     """
-    if isinstance(feats, np.ndarray):
-        x = feats.astype(np.float64)
-        std = np.maximum(x.std(axis=-1, keepdims=True), min_std)
-        return ((x - x.mean(axis=-1, keepdims=True)) / std).astype(feats.dtype)
+    if isinstance(feats, np.ndarray):  # float32 values, float64 sums (a float32 mean of a constant is exact)
+        centred = feats - feats.mean(axis=-1, keepdims=True, dtype=np.float64).astype(feats.dtype)
+        var = np.mean(np.square(centred), axis=-1, keepdims=True, dtype=np.float64)
+        return centred / np.maximum(np.sqrt(var), min_std).astype(feats.dtype)
     x = feats.double()
     mean = x.mean(dim=-1, keepdim=True)
     std = x.std(dim=-1, keepdim=True, unbiased=False).clamp_min(min_std)
@@ -126,21 +126,29 @@ def mel_filters(cfg: FeatureConfig) -> np.ndarray:
     return np.maximum(0.0, np.minimum(down, up))
 
 
+@functools.lru_cache(maxsize=8)
+def _numpy_tables(cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The analysis window (a periodic Hann window of ``win_length`` centred in ``n_fft``) and the mel
+    filters, float32, made once per configuration."""
+    window = np.zeros(cfg.n_fft, np.float32)
+    left = (cfg.n_fft - cfg.win_length) // 2
+    window[left:left + cfg.win_length] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(cfg.win_length) / cfg.win_length)
+    return window, mel_filters(cfg).astype(np.float32)
+
+
 def log_mel_numpy(wave: np.ndarray, cfg: FeatureConfig = DEFAULT_FEATURES) -> np.ndarray:
     """The log-mel features of :func:`log_mel` computed with numpy: centred frames with zero padding,
     a periodic Hann window of ``win_length`` centred in ``n_fft``, power spectrum, HTK mel filters."""
     x = np.asarray(wave, dtype=np.float32)
     if x.ndim != 1 or x.size == 0:
         raise ValueError(f"log_mel needs a non-empty mono waveform [T], got shape {x.shape}")
-    n_fft, hop, win = cfg.n_fft, cfg.hop_length, cfg.win_length
+    n_fft, hop = cfg.n_fft, cfg.hop_length
+    window, filters = _numpy_tables(cfg)
     padded = np.pad(x, (n_fft // 2, n_fft // 2))
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop][: num_frames(len(x), cfg)]
-    window = np.zeros(n_fft, np.float32)
-    left = (n_fft - win) // 2
-    window[left:left + win] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win) / win)
-    spec = np.fft.rfft(frames * window, axis=-1)
-    power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
-    feats = np.log(np.maximum(power @ mel_filters(cfg).astype(np.float32), cfg.log_floor)).T
+    parts = np.square(np.fft.rfft(frames * window, axis=-1).view(np.float64))  # re^2, im^2 interleaved
+    power = (parts[:, 0::2] + parts[:, 1::2]).astype(np.float32)
+    feats = np.log(np.maximum(power @ filters, cfg.log_floor)).T
     if cfg.normalize == "utterance":
         feats = normalize(feats)
     return np.ascontiguousarray(feats, np.float32)[None]
