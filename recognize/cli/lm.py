@@ -21,6 +21,9 @@ def build_cmd(
     unit: str = typer.Option("word", "--unit", help="word, char (characters, for OCR) or token (music tokens)."),
     prune: str = typer.Option(None, "--prune", help="lmplz pruning thresholds per order, e.g. '0 0 1'."),
     memory: str = typer.Option("25%", "--memory", help="lmplz memory for sorting (e.g. 2G, 25%)."),
+    quantize: int = typer.Option(None, "--quantize", "-q", min=2, max=25,
+                                 help="Store the binary LM's probabilities in this many bits (8: about half "
+                                 "the size)."),
 ) -> None:
     """Estimate an LM with KenLM's lmplz and write it (ARPA or binary) with its sidecar."""
     from ..core.lm import LMError, build, read_corpus
@@ -30,9 +33,10 @@ def build_cmd(
         raise usage_error(f"--prune takes integers, not {prune!r}") from None
     args = [*map(str, corpus), "-o", str(out), "--order", str(order), "--unit", unit]
     args += ["--prune", prune] if prune else []
+    args += ["--quantize", str(quantize)] if quantize else []
     command = "recognize lm build " + " ".join(shlex.quote(a) for a in args)
     try:
-        info = build(read_corpus(corpus), out, order, unit, memory=memory, prune=thresholds,
+        info = build(read_corpus(corpus), out, order, unit, memory=memory, prune=thresholds, quantize=quantize,
                      source={"corpus": [str(c) for c in corpus], "command": command})
     except (LMError, OSError, UnicodeDecodeError) as e:
         raise usage_error(str(e)) from None

@@ -184,3 +184,16 @@ def test_the_best_path_is_taken_as_alignment_only_when_it_spells_the_ids(monkeyp
     assert (forced_path(lp, greedy[2])[0] == greedy[0]).all()
     with pytest.raises(TypeError):
         forced_path(lp, VOCAB.encode("cat"))
+
+
+def test_a_quantised_lm_scores_like_the_full_one(tmp_path):
+    import kenlm
+
+    from recognize.core.lm import LMError, read_info
+    full = build(CORPUS * 5, tmp_path / "full.klm", 3, "word")
+    small = build(CORPUS * 5, tmp_path / "q8.klm", 3, "word", quantize=8)
+    assert read_info(small.path).source["quantize"] == 8
+    for s in ("the cat sat on the mat", "a dog ate my fat cat", "mat the on"):
+        assert kenlm.Model(str(small.path)).score(s) == pytest.approx(kenlm.Model(str(full.path)).score(s), abs=0.05)
+    with pytest.raises(LMError, match="ARPA"):
+        build(CORPUS, tmp_path / "x.arpa", 3, "word", quantize=8)
