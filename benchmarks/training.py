@@ -1,7 +1,7 @@
 """Training throughput of the shipped recipes: the plain path vs the optimised one, side by side.
 
     .venv/bin/python benchmarks/training.py [--recipes ocr_en speech_commands omr_semantic]
-        [--device cpu|cuda] [--steps 30] [--warmup 5] [--profile]
+        [--device cpu|cuda] [--steps 30] [--warmup 5] [--profile] [--kit .gpu] [--workers N]
 
 plain: fp32, random batches of max_batch (no length bucketing), the native CTC kernel (no cuDNN CTC),
 no AMP. optimised: the recipe as shipped: length-bucketed batches under its budget, widths padded to
@@ -11,6 +11,9 @@ warmup + steps optimisation steps from the same seed; samples/s is measured over
 steps from the run's history (wall clock, data loading included). Training data is the recipe's own
 kind, shrunk so that listing/generation stays short: OCR 4,000 synthetic lines, speech the 6,000
 cached TTS words, music the 16,000 cached synthetic incipits.
+
+--kit DIR: the training data packed by benchmarks/gpu/pack.py for a device call (OCR lines rendered
+from its fonts, its real speech clips, its generated incipits) instead of data/cache.
 
 --profile (GPU): profiles 10 optimised steps with torch.profiler and prints the share of GPU time in
 cuDNN RNN, convolution, CTC (cuDNN or native) and other kernels.
@@ -32,17 +35,33 @@ DATA = {  # shrunk training data of each recipe's own kind (the benchmark measur
     "speech_commands": "[{kind: synth_words, count: 6000, seed: 1}]",
     "omr_semantic": "[{kind: synth, count: 16000, seed: 1}]",
 }
+KIT_DATA = {  # the same kinds from a benchmarks/gpu/pack.py kit ({kit} is its folder)
+    "ocr_en": "[{{kind: synth, count: 4000, seed: 1, options: {{workers: 8}}}}]",
+    "speech_commands": "[{{kind: manifest, path: '{kit}/speech/manifest.tsv'}}]",
+    "omr_semantic": "[{{kind: synth, count: {incipits}, seed: 1}}]",
+}
 PLAIN = ["train.bucketing=false", "train.cudnn_ctc=false", "train.amp=none", "train.pad_to=1"]
 
 
-def run(recipe_name: str, mode: str, device: str, steps: int, warmup: int, on_step=None) -> dict:
+def training_data(recipe_name: str, kit: Path | None) -> str:
+    if kit is None:
+        return DATA[recipe_name]
+    index = next((kit / "cache" / "omr-synth" / "seed1").glob("index-*.tsv"), None)
+    return KIT_DATA[recipe_name].format(kit=kit.resolve(), incipits=index.stem.split("-")[1] if index else 0)
+
+
+def run(recipe_name: str, mode: str, device: str, steps: int, warmup: int, on_step=None, kit: Path | None = None,
+        workers: int | None = None) -> dict:
     from recognize.core.config import load_recipe
     from recognize.core.train import train
-    sets = [f"data.train={DATA[recipe_name]}", "data.valid=[]", f"train.device={device}", "train.log_every=1",
-            "train.checkpoint_every=0", "train.epochs=100"] + (PLAIN if mode == "plain" else [])
+    sets = [f"data.train={training_data(recipe_name, kit)}", "data.valid=[]", f"train.device={device}",
+            "train.log_every=1", "train.checkpoint_every=0", "train.epochs=100"] + (PLAIN if mode == "plain" else [])
+    sets += [f"train.workers={workers}"] if workers is not None else []
     recipe = load_recipe(ROOT / "recipes" / f"{recipe_name}.yaml", sets)
+    # the kit's incipits are read from its cache; OCR lines are rendered into data/cache, outside the kit
+    cache = kit / "cache" if kit and recipe_name == "omr_semantic" else ROOT / "data" / "cache"
     with tempfile.TemporaryDirectory() as tmp:
-        train(recipe, Path(tmp), cache_dir=ROOT / "data" / "cache", max_steps=warmup + steps, on_step=on_step)
+        train(recipe, Path(tmp), cache_dir=cache, max_steps=warmup + steps, on_step=on_step)
         records = [json.loads(line) for line in (Path(tmp) / "history.jsonl").read_text().splitlines()]
     records = [r for r in records if "time" in r]
     a, b = records[warmup - 1], records[-1]
@@ -61,7 +80,7 @@ def kernel_category(name: str) -> str:
     return "other"
 
 
-def profile(recipe_name: str, device: str) -> None:
+def profile(recipe_name: str, device: str, **data) -> None:
     import torch
     from torch.profiler import ProfilerActivity
     prof = torch.profiler.profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA])
@@ -74,7 +93,7 @@ def profile(recipe_name: str, device: str) -> None:
             torch.cuda.synchronize()
             prof.stop()
 
-    run(recipe_name, "optimised", device, 12, 5, on_step)
+    run(recipe_name, "optimised", device, 12, 5, on_step, **data)
     totals: dict[str, float] = {}
     for evt in prof.key_averages():
         t = getattr(evt, "self_device_time_total", 0) or getattr(evt, "self_cuda_time_total", 0)
@@ -96,18 +115,21 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--kit", type=Path, help="Training data from benchmarks/gpu/pack.py's folder (.gpu).")
+    ap.add_argument("--workers", type=int, help="Data-loading processes (default: the recipe's).")
     args = ap.parse_args()
+    data = {"kit": args.kit, "workers": args.workers}
     import torch
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"{torch.get_num_threads()} threads"
     print(f"device {args.device} ({name}), torch {torch.__version__}, {args.steps} steps after {args.warmup}")
     print(f"{'recipe':<18}{'plain samples/s':>17}{'optimised samples/s':>21}{'ratio':>8}")
     for r in args.recipes:
-        plain = run(r, "plain", args.device, args.steps, args.warmup)
-        fast = run(r, "optimised", args.device, args.steps, args.warmup)
+        plain = run(r, "plain", args.device, args.steps, args.warmup, **data)
+        fast = run(r, "optimised", args.device, args.steps, args.warmup, **data)
         print(f"{r:<18}{plain['samples_per_s']:>17.1f}{fast['samples_per_s']:>21.1f}"
               f"{fast['samples_per_s'] / plain['samples_per_s']:>7.2f}x")
         if args.profile:
-            profile(r, args.device)
+            profile(r, args.device, **data)
 
 
 if __name__ == "__main__":

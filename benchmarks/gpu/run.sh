@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The GPU checks of one device call, prepared so that a session lent a GPU spends its few minutes
+# measuring, not installing. Here: `.venv/bin/python benchmarks/gpu/pack.py` (the kit, .gpu/); then,
+# with the device tool:
+#
+#   run(command="bash benchmarks/gpu/run.sh", carry=[".gpu"], timeout_s=560)
+#
+# On the GPU machine (Python 3.12 with torch/torchaudio, no registry) it installs the kit's wheels
+# into /tmp/site and its fonts, then runs the CUDA tests (cuDNN CTC and its fallback, cuDNN RNNs,
+# bf16/fp16 steps, a training run, the cuda beam decoder) and benchmarks/training.py on the GPU
+# (plain vs optimised samples/s and the share of GPU time per kernel kind). Logs go to $OUT.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-/tmp/recognize-gpu}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+[ -d .gpu/whl ] || { echo "no .gpu kit: run benchmarks/gpu/pack.py here and carry .gpu" >&2; exit 2; }
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+    .gpu/whl/*.whl || exit 1
+export PYTHONPATH=/tmp/site:$PWD
+mkdir -p /usr/share/fonts/truetype/dejavu && cp .gpu/fonts/*.ttf /usr/share/fonts/truetype/dejavu/
+{
+    nvidia-smi -L
+    python3 -c "import torch; print('torch', torch.__version__, 'cuDNN', torch.backends.cudnn.version())"
+} 2>&1 | tee "$OUT/gpu.txt"
+timeout 200 python3 -m pytest -q -p no:cacheprovider -rs tests/core/test_cuda.py \
+    "tests/core/test_beam.py::test_cuda_backend_agrees_with_flashlight" 2>&1 | tee "$OUT/tests.txt"
+timeout 300 python3 benchmarks/training.py --device cuda --profile --kit .gpu --workers 6 2>&1 \
+    | tee "$OUT/training.txt"
