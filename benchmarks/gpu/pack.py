@@ -5,7 +5,7 @@ and a call carries at most 64 MiB with the working tree (52 MB tracked). So:
 - ``whl/``: Python 3.12 wheels of the versions used here (requirements.lock) that it lacks;
 - ``fonts/``: DejaVu faces, for the OCR lines rendered there and the test fixtures;
 - ``speech/``: real Speech Commands clips of the recipe's training speakers (FLAC) with a manifest;
-- ``cache/omr-synth/seed1/``: the first generated incipits of the music recipe's cache, with their index.
+- ``cache/omr-synth/seed1/``: the first incipits of the music recipe's generated set, with their index.
 
     .venv/bin/python benchmarks/gpu/pack.py [--clips 250] [--incipits 200]
 
@@ -61,11 +61,10 @@ def speech(out: Path, count: int, data: Path) -> None:
 
 
 def incipits(out: Path, count: int, cache: Path) -> None:
-    index = sorted(cache.glob("index-*.tsv"), key=lambda p: int(p.stem.split("-")[1]))
-    if not index:
-        raise SystemExit(f"{cache}: no generated incipits (train recipes/omr_semantic.yaml once, or run "
-                         "python -m recognize.omr.synth.generate)")
-    lines = index[-1].read_text(encoding="utf-8").splitlines()[:count]
+    """The first ``count`` incipits of the music recipe's generated set (seed 1), made here if this
+    machine's cache lacks them (Verovio runs here, not there)."""
+    from recognize.omr.synth.generate import write_dataset
+    lines = write_dataset(cache, count, 1).read_text(encoding="utf-8").splitlines()
     for line in lines:
         sid = line.split("\t", 1)[0]
         (out / sid).mkdir(parents=True)
