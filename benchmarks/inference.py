@@ -87,12 +87,8 @@ def timed(fn, warm) -> tuple[object, float]:
     return out, time.perf_counter() - t0
 
 
-def best_of(repeat: int, fn) -> tuple[object, float]:
-    """The ``(output, seconds)`` of ``fn`` with the fewest seconds over ``repeat`` calls."""
-    return min((fn() for _ in range(max(1, repeat))), key=lambda r: r[1])
-
-
 def child(task: str, engine: str, threads: int, limit: int, repeat: int = 1) -> dict:
+    from benchmarks.speech import best_of
     from recognize.core.metrics import error_rates
     rows = []
     if task == "ocr":

@@ -105,6 +105,11 @@ def run_sphinx(paths: list[str], words: tuple[str, ...], threads: int) -> tuple[
     return hyps, secs
 
 
+def best_of(repeat: int, fn) -> tuple[object, float]:
+    """The ``(output, seconds)`` of ``fn`` with the fewest seconds over ``repeat`` calls."""
+    return min((fn() for _ in range(max(1, repeat))), key=lambda r: r[1])
+
+
 # --- table ------------------------------------------------------------------------------------------------
 
 
@@ -142,7 +147,7 @@ def main() -> None:
         runs = {"recognize": lambda: run_ours(model, paths, words, args.batch_size),  # noqa: B023
                 "pocketsphinx": lambda: run_sphinx(paths, words, args.threads)}  # noqa: B023
         for engine, run in runs.items():
-            hyps, wall = min((run() for _ in range(max(1, args.repeat))), key=lambda r: r[1])
+            hyps, wall = best_of(args.repeat, run)
             acc = sum(h == r for h, r in zip(hyps, refs)) / len(refs)
             rtf = wall * args.threads / seconds
             rows[engine] = (acc, rtf)

@@ -17,7 +17,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CORE = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
 THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
@@ -26,10 +25,11 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=ROOT / "exports" / "speech-commands.safetensors")
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "speech_commands")
     args = ap.parse_args()
+    from benchmarks.speech import CORE
     from recognize.core.decoders import DecoderSpec, make_decoder
     from recognize.core.runtime import open_model
     from recognize.speech.dataset import speech_commands_items
-    from recognize.speech.predict import Decoding, prepare, recognize
+    from recognize.speech.predict import UNKNOWN, Decoding, prepare, recognize
     model = open_model(args.model, "cpu", 2)
     items = speech_commands_items(args.data, split="valid", seed=1, silence=True)
     decoding = Decoding(make_decoder(DecoderSpec("beam", beam_width=50, lexicon=list(CORE)), model.vocab))
@@ -39,7 +39,7 @@ def main() -> None:
     print(f"{args.model.name}: {len(core)} core-word clips, {len(other)} unknown-word and silence clips "
           "(validation speakers, seed 1)")
     for t in THRESHOLDS:
-        right = sum(" ".join(w.text if w.confidence >= t else "<unk>" for w in words) == ref for ref, words in core)
+        right = sum(" ".join(w.text if w.confidence >= t else UNKNOWN for w in words) == ref for ref, words in core)
         rejected = sum(all(w.confidence < t for w in words) for words in other)
         print(f"  --unk-threshold {t:.1f}: core words right {right}/{len(core)} ({100 * right / len(core):.1f} %), "
               f"unknown/silence rejected {rejected}/{len(other)}")

@@ -65,10 +65,11 @@ def hypothesis_from_words(lp: Tensor, words: list[str], vocab: Vocabulary, separ
     greedy = best_path(lp)
     candidates = (with_sep, bare) if len(words) > 1 else (bare,)
     best = greedy[:2] if greedy[2] in candidates else None  # the best path: no alignment scores higher
-    for ids in candidates if best is None else ():
-        found = forced_path(lp, ids, greedy)
-        if found is not None and (best is None or found[1].sum() > best[1].sum()):
-            best = found
+    if best is None:
+        for ids in candidates:
+            found = forced_path(lp, ids, greedy)
+            if found is not None and (best is None or found[1].sum() > best[1].sum()):
+                best = found
     if best is None:  # too few frames for the spelling: keep the words, without times
         return Hypothesis(" ".join(words), [], lp.shape[0])
     aligned_tokens = collapse(best[0], np.exp(best[1]), vocab).tokens

@@ -297,6 +297,8 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
     data_summary = {"train": [vars(s) for s in recipe.data.train], "valid": [vars(s) for s in recipe.data.valid],
                     "train_samples": len(train_items), "valid_samples": len(valid_items)}
 
+    origin = run_origin(ckpt, out, command, init_from)
+
     def checkpoint(epoch: int, batch_in_epoch: int) -> None:
         rngs = distributed.gather(world, rng_state())  # every process's dropout RNG, for an exact resume
         if world.main:
@@ -306,8 +308,6 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
                 "step": step, "best": best, "bad_epochs": bad_epochs, "seen": seen, "vocab": vocab.to_dict(),
                 "recipe": recipe.to_dict(), "world_size": world.size, "origin": origin})
         distributed.barrier(world)
-
-    origin = run_origin(ckpt, out, command, init_from)
 
     def write_model(path: Path, metrics: dict, epoch: int) -> None:
         if not world.main:
