@@ -13,7 +13,8 @@ by `recognize export` (data/cache/inference-bench/) from the shipped ones.
 
 Sets: OCR uw3-dev and sroie-receipts (../shared/data/ocr; CER with quotes unified, SROIE also case-
 insensitive as its ground truth is upper case); speech: Speech Commands test speakers, 10 core words
-(as benchmarks/speech.py); music: the real PrIMuS incipits of ../shared/data/primus plus the fixed
+(as benchmarks/speech.py), with the shipped model and the fast one (exports/speech-commands-fast:
+pruned front-end); music: the real PrIMuS incipits of ../shared/data/primus plus the fixed
 synthetic test set of benchmarks/omr.py (SER).
 """
 from __future__ import annotations
@@ -35,7 +36,9 @@ CACHE = ROOT / "data" / "cache" / "inference-bench"
 MODELS = {"ocr": "ocr-en", "speech": "speech-commands", "omr": "omr-semantic"}
 BASELINE = {"ocr": "tesseract", "speech": "pocketsphinx"}
 ENGINES = ("torch", "onnx", "onnx-int8")
-EXTRA = {"speech": ("onnx-int8-greedy",)}  # greedy: what the runtime-only install (no torch) decodes with
+# greedy: what the runtime-only install (no torch) decodes with; fast-: the pruned fast speech model
+EXTRA = {"speech": ("onnx-int8-greedy", "fast-onnx-int8", "fast-onnx-int8-greedy")}
+FAST = {"speech": "speech-commands-fast"}
 
 
 # --- the data of each task ---------------------------------------------------------------------------------
@@ -75,8 +78,9 @@ def open_engine(task: str, engine: str, threads: int):
         import torch
         torch.set_num_threads(threads)
     from recognize.core.runtime import open_model
-    name = {"torch": f"{MODELS[task]}.safetensors", "onnx": f"{MODELS[task]}.onnx",
-            "onnx-int8": f"{MODELS[task]}.int8.onnx"}[engine.removesuffix("-greedy")]
+    stem = FAST[task] if engine.startswith("fast-") else MODELS[task]
+    name = {"torch": f"{stem}.safetensors", "onnx": f"{stem}.onnx",
+            "onnx-int8": f"{stem}.int8.onnx"}[engine.removeprefix("fast-").removesuffix("-greedy")]
     return open_model((ROOT / "exports" if engine == "torch" else CACHE) / name, "cpu", threads)
 
 
@@ -159,10 +163,9 @@ def export_models(tasks: list[str]) -> None:
     from recognize.core.export import export
     from recognize.core.modelfile import load_model
     for task in tasks:
-        src = ROOT / "exports" / f"{MODELS[task]}.safetensors"
-        for quantize in (None, "int8"):
-            m = load_model(src)
-            export(m, "onnx", CACHE, quantize)
+        for stem in (MODELS[task], FAST.get(task)):
+            for quantize in (None, "int8") if stem else ():
+                export(load_model(ROOT / "exports" / f"{stem}.safetensors"), "onnx", CACHE, quantize)
 
 
 def main() -> None:
@@ -183,7 +186,7 @@ def main() -> None:
     import torch
     print(f"threads {args.threads}  torch {torch.__version__}  onnxruntime {onnxruntime.__version__}  "
           f"cpu: {os.cpu_count()} cores")
-    header = (f"{'task':<7}{'set':<30}{'engine':<18}{'items':>6}{'error %':>9}{'items/s':>9}{'RTF':>9}"
+    header = (f"{'task':<7}{'set':<30}{'engine':<23}{'items':>6}{'error %':>9}{'items/s':>9}{'RTF':>9}"
               f"{'peak MB':>9}  torch loaded")
     print(header)
     print("-" * len(header))
@@ -200,7 +203,7 @@ def main() -> None:
         for engine, res in results.items():
             for row in res["rows"]:
                 rtf = f"{row['seconds'] / row['audio']:.5f}" if "audio" in row else ""
-                print(f"{task:<7}{row['set'][:29]:<30}{engine:<18}{row['items']:>6}{100 * row['error']:>9.3f}"
+                print(f"{task:<7}{row['set'][:29]:<30}{engine:<23}{row['items']:>6}{100 * row['error']:>9.3f}"
                       f"{row['items'] / row['seconds']:>9.1f}{rtf:>9}{res['peak_mb']:>9.0f}  {res['torch']}")
         ratios(task, results)
 
@@ -215,7 +218,7 @@ def ratios(task: str, results: dict) -> None:
             continue
         for a, b in zip(q, results[other]["rows"]):
             speed = (a["items"] / a["seconds"]) / (b["items"] / b["seconds"])
-            print(f"{'':<7}{a['set'][:29]:<30}{'int8/' + other:<18} speed {speed:5.2f}x   error "
+            print(f"{'':<7}{a['set'][:29]:<30}{'int8/' + other:<23} speed {speed:5.2f}x   error "
                   f"{100 * (a['error'] - b['error']):+.3f} points   memory "
                   f"{results['onnx-int8']['peak_mb'] / results[other]['peak_mb']:.2f}x")
 

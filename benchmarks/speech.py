@@ -59,7 +59,8 @@ def run_ours(model: LoadedModel, paths: list[str], words: tuple[str, ...], batch
     """Hypotheses and wall seconds (prepare + recognize) of the model, constrained to ``words``."""
     from recognize.core.decoders import DecoderSpec, make_decoder
     from recognize.speech.predict import Decoding, prepare, recognize
-    dec = Decoding(make_decoder(DecoderSpec("beam", beam_width=50, lexicon=list(words)), model.vocab), threshold=0.0)
+    dec = Decoding(make_decoder(DecoderSpec("beam", beam_width=50, lexicon=list(words)), model.vocab,
+                                runtime=model.runtime), threshold=0.0)
     recognize(model, [prepare(paths[0], model.preprocess)], batch_size=batch, decoding=dec)  # warm-up
     t0 = time.perf_counter()
     results = recognize(model, [prepare(p, model.preprocess) for p in paths], batch_size=batch, decoding=dec)
@@ -128,9 +129,9 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from recognize.core.modelfile import load_model
-    model = load_model(args.model)
-    print(f"model {args.model}  threads {args.threads}  (pocketsphinx {version('pocketsphinx')}: "
+    from recognize.core.runtime import open_model
+    model = open_model(args.model, "cpu", args.threads)  # .safetensors on PyTorch, .onnx on ONNX Runtime
+    print(f"model {args.model} ({model.runtime})  threads {args.threads}  (pocketsphinx {version('pocketsphinx')}: "
           f"en-us, JSGF, bestpath off, {args.threads} processes)")
     header = f"{'set':<8}{'clips':>6}{'audio s':>9}  {'engine':<14}{'accuracy':>9}{'RTF/core':>10}"
     print(header)

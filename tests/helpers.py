@@ -5,6 +5,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+TINY_RECIPE = Path(__file__).resolve().parent / "tiny_recipe.yaml"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 WORDS = ["the", "cat", "sat", "on", "a", "mat", "dog", "ran", "far", "away", "big", "red", "box"]
 
@@ -44,3 +45,10 @@ def ctc_logits(frames, vocab):
             p[vocab.tokens.index(tok) if tok else 0] = prob
         rows.append((p / p.sum()).log())
     return torch.stack(rows)[None]
+
+
+def tiny_recipe(data: Path, *overrides: str):
+    """tests/tiny_recipe.yaml trained on ``data/train`` and validated on ``data/valid`` (OCR line folders)."""
+    from recognize.core.config import load_recipe
+    return load_recipe(TINY_RECIPE, [f"data.train=[{{kind: folder, path: '{data / 'train'}'}}]",
+                                     f"data.valid=[{{kind: folder, path: '{data / 'valid'}'}}]", *overrides])

@@ -103,6 +103,35 @@ def test_eval_and_info(tiny_model, tiny_data):
     assert r.exit_code == 0 and "BiLSTM(64)" in r.stdout and "pytest tiny_model" in r.stdout
 
 
+def test_average_command(tiny_model, tmp_path):
+    out = tmp_path / "avg.safetensors"
+    r = run("average", tiny_model, tiny_model, "-o", out, "--half")
+    assert r.exit_code == 0, r.output
+    r = run("info", "--json", out)
+    meta = json.loads(r.stdout)
+    assert meta["averaged"]["count"] == 2 and len(meta["averaged_from"]) == 2 and meta["dtype"] == "float16"
+    assert out.stat().st_size < 0.6 * tiny_model.stat().st_size
+    r = run("average", tiny_model, "-o", out)
+    assert r.exit_code == 2 and "at least two" in r.output
+    r = run("average", tiny_model, "-o", out, "--half")  # a float16 copy
+    assert r.exit_code == 0 and json.loads(run("info", "--json", out).stdout)["averaged"]["count"] == 1
+    (tmp_path / "bad.safetensors").write_bytes(b"junk")
+    r = run("average", tiny_model, tmp_path / "bad.safetensors", "-o", out)
+    assert r.exit_code == 2 and "bad.safetensors" in r.output
+
+
+def test_prune_command(tiny_model, tiny_data, tmp_path):
+    out = tmp_path / "small.safetensors"
+    r = run("prune", tiny_model, "--channels", "4,8,8", "-o", out)
+    assert r.exit_code == 0, r.output
+    meta = json.loads(run("info", "--json", out).stdout)
+    assert [b["channels"] for b in meta["model"]["frontend"]["blocks"]] == [4, 8, 8]
+    assert meta["pruned"]["channels"] == [4, 8, 8] and "metrics" not in meta
+    assert run("ocr", "-m", out, tiny_data / "train" / "line000.png").exit_code == 0  # a working model
+    r = run("prune", tiny_model, "--channels", "4,8", "-o", out)
+    assert r.exit_code == 2 and "one channel count per conv block" in r.output
+
+
 def test_eval_normalisations_score_tex_quotes(tiny_model, tmp_path):
     write_lines(tmp_path / "q", ["the cat"])
     (tmp_path / "q" / "line000.gt.txt").write_text("``the cat''\n")

@@ -134,14 +134,11 @@ def test_onnx_models_run_without_torch(task, exported, tmp_path):
 
 @pytest.mark.parametrize("task", MODELS)
 def test_shipped_onnx_exports_are_of_the_shipped_models_and_the_default_without_torch(task, tmp_path):
-    """exports/ holds an ONNX export of each shipped model (data/export_shipped.sh): it must be of
-    the current .safetensors, and it is what a runtime-only install runs by default."""
-    from recognize.core.runtime import file_sha256
-    shipped = sorted((ROOT / "exports").glob(f"{MODELS[task]}*.onnx"))
+    """exports/ holds an ONNX export of each shipped model (data/export_shipped.sh): it is what a
+    runtime-only install runs by default, with the same results."""
+    stem = MODELS[task]
+    shipped = [ROOT / "exports" / n for n in (f"{stem}.int8.onnx", f"{stem}.onnx") if (ROOT / "exports" / n).is_file()]
     assert len(shipped) == 1
-    meta = read_metadata(shipped[0])
-    source = ROOT / "exports" / meta["export"]["source"]
-    assert meta["export"]["source_sha256"] == file_sha256(source), "re-run data/export_shipped.sh"
     command, data = COMMANDS[task]
     rt = subprocess.run([sys.executable, "-c", NO_TORCH, command, str(data), "-f", "json", "-o", str(tmp_path / "rt")],
                         capture_output=True, text=True, cwd=ROOT)
@@ -153,6 +150,16 @@ def test_shipped_onnx_exports_are_of_the_shipped_models_and_the_default_without_
     texts = [json.loads(f.read_text()) for f in sorted((tmp_path / "full").rglob("*.json"))]
     # the shipped export passed --check on these samples: same transcripts
     assert [a.get("text", a.get("tokens")) for a in texts] == [b.get("text", b.get("tokens")) for b in outputs]
+
+
+def test_every_shipped_export_is_of_its_shipped_model():
+    from recognize.core.runtime import file_sha256
+    exports = sorted((ROOT / "exports").glob("*.onnx"))
+    assert len(exports) >= 3
+    for path in exports:
+        meta = read_metadata(path)["export"]
+        source = ROOT / "exports" / meta["source"]
+        assert meta["source_sha256"] == file_sha256(source), f"{path.name}: re-run data/export_shipped.sh"
 
 
 def test_export_cli_writes_and_checks(tmp_path):

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.logging import RichHandler
 
-from . import evaluate, export, info, lm, ocr, omr, plot, train, transcribe, tune
+from . import average, evaluate, export, info, lm, ocr, omr, plot, prune, train, transcribe, tune
 
 app = typer.Typer(name="recognize", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Train, run and export CNN + BiRNN + CTC recognizers for text lines, speech and scores.")
@@ -30,6 +30,8 @@ app.command("info")(info.info_cmd)
 app.command("tune")(tune.tune_cmd)
 app.command("export")(export.export_cmd)
 app.command("plot")(plot.plot_cmd)
+app.command("average")(average.average_cmd)
+app.command("prune")(prune.prune_cmd)
 app.add_typer(lm.lm_app, name="lm")
 
 

@@ -198,6 +198,6 @@ def make_decoder(m, model_path: Path | None, options: DecodingOptions):
     """The decoder the options ask for (see :func:`decoder_spec`), or exit 2 with the reason."""
     from ..core import decoders
     try:
-        return decoders.make_decoder(decoder_spec(m, model_path, options), m.vocab, m.device)
+        return decoders.make_decoder(decoder_spec(m, model_path, options), m.vocab, m.device, m.runtime)
     except (decoders.DecoderError, OSError) as e:
         raise usage_error(str(e)) from None

@@ -65,6 +65,7 @@ class TrainConfig:
     bucketing: bool = True         # length-bucketed batches under batch_budget; false: random batches of max_batch
     pad_to: int = 0                # pad batch widths to a multiple of this (0 = auto: 64 on a GPU, 1 on CPU)
     prefetch: int = 4              # batches each data worker prepares ahead
+    keep_epochs: bool = False      # also write epochs/epoch-NN.safetensors after each epoch (for `recognize average`)
 
 
 @dataclass

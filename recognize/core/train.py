@@ -161,6 +161,10 @@ class StopSignal:
         return False
 
 
+# what a model's ``parent`` record keeps of the model a run started from
+PROVENANCE = ("name", "recipe", "training", "metrics", "averaged", "averaged_from", "pruned", "parent")
+
+
 def run_origin(ckpt: dict | None, out: Path, command: str, init_from: str | Path | None) -> dict:
     """How a run began: its first command, the model it started from with that model's own origin
     (``parent``), and every ``--resume`` command since, so a resumed run's model still says how to
@@ -170,7 +174,7 @@ def run_origin(ckpt: dict | None, out: Path, command: str, init_from: str | Path
         parent = None
         if init_from:
             base = read_metadata(init_from)
-            parent = {k: base[k] for k in ("name", "recipe", "training", "metrics", "parent") if k in base}
+            parent = {k: base[k] for k in PROVENANCE if k in base}
         return {"command": command, "init_from": str(init_from) if init_from else None, "parent": parent,
                 "resumed": []}
     origin = ckpt.get("origin")
@@ -398,6 +402,8 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
                 log.info("epoch %d: valid %s %.4f (best %.4f)", epoch + 1, task.metric, value, best)
             if improved:
                 write_model(out / "model.safetensors", metrics, epoch + 1)
+            if cfg.keep_epochs:
+                write_model(out / "epochs" / f"epoch-{epoch + 1:02d}.safetensors", metrics, epoch + 1)
             checkpoint(epoch + 1, 0)
             if bad_epochs >= cfg.patience:
                 if world.main:

@@ -105,13 +105,23 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, strict: bool = 
     ``strict`` makes a file shorter than its header says (cut mp3) an error instead of decoding
     what is there. Raises ``AudioInputError`` with a one-line reason for every unusable input.
     """
+    return read_audio(path, sample_rate, strict)[1]
+
+
+def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, strict: bool = True,
+               max_seconds: float | None = None) -> tuple[AudioInfo, np.ndarray | None]:
+    """The header and :func:`load_audio`'s samples from one opening of the file; the samples are
+    None (not decoded) when the header says the file is longer than ``max_seconds``."""
     with _open(Path(path)) as src:
-        mono = np.concatenate(list(src.mono_blocks(strict)))
-        rate = src.info.sample_rate
-    out = resample(mono, rate, sample_rate)
+        info = src.info
+        if max_seconds is not None and info.seconds > max_seconds:
+            return info, None
+        blocks = list(src.mono_blocks(strict))
+    mono = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+    out = resample(mono, info.sample_rate, sample_rate)
     if not len(out):
-        raise AudioInputError(f"audio too short ({len(mono)} sample(s) at {rate} Hz)")
-    return out
+        raise AudioInputError(f"audio too short ({len(mono)} sample(s) at {info.sample_rate} Hz)")
+    return info, out
 
 
 def stream_chunks(path: str | Path, seconds: float = 30.0, overlap: float = 0.0, sample_rate: int = SAMPLE_RATE,
@@ -219,6 +229,8 @@ class _SoundFileSource(_Source):
             if not len(block):
                 return
             yield block
+            if len(block) < frames:  # libsndfile reads short only at the end of the file
+                return
 
 
 class _AudioreadSource(_Source):

@@ -136,6 +136,17 @@ def _numpy_tables(cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
     return window, mel_filters(cfg).astype(np.float32)
 
 
+@functools.cache
+def _rfft():
+    """scipy's real FFT when installed (float32 in, complex64 out: ~1.8x numpy 1.26's, which works
+    in float64 whatever its input), else numpy's; the runtime-only install has no scipy."""
+    try:
+        from scipy.fft import rfft
+    except ImportError:
+        return np.fft.rfft
+    return rfft
+
+
 def log_mel_numpy(wave: np.ndarray, cfg: FeatureConfig = DEFAULT_FEATURES) -> np.ndarray:
     """The log-mel features of :func:`log_mel` computed with numpy: centred frames with zero padding,
     a periodic Hann window of ``win_length`` centred in ``n_fft``, power spectrum, HTK mel filters."""
@@ -146,8 +157,9 @@ def log_mel_numpy(wave: np.ndarray, cfg: FeatureConfig = DEFAULT_FEATURES) -> np
     window, filters = _numpy_tables(cfg)
     padded = np.pad(x, (n_fft // 2, n_fft // 2))
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop][: num_frames(len(x), cfg)]
-    parts = np.square(np.fft.rfft(frames * window, axis=-1).view(np.float64))  # re^2, im^2 interleaved
-    power = (parts[:, 0::2] + parts[:, 1::2]).astype(np.float32)
+    spec = _rfft()(frames * window, axis=-1)
+    parts = np.square(spec.view(spec.real.dtype))  # re^2, im^2 interleaved
+    power = (parts[:, 0::2] + parts[:, 1::2]).astype(np.float32, copy=False)
     feats = np.log(np.maximum(power @ filters, cfg.log_floor)).T
     if cfg.normalize == "utterance":
         feats = normalize(feats)

@@ -15,7 +15,7 @@ from ..core.batching import pad_arrays, sorted_batches
 from ..core.decode import Hypothesis, greedy_decode
 from ..core.decoders import Decoder
 from ..core.runtime import LoadedModel
-from .audio import AudioInputError, audio_info, load_audio, stream_chunks
+from .audio import AudioInputError, read_audio, stream_chunks
 from .features import FeatureConfig, frame_seconds, log_mel_numpy
 from .result import Transcript, Word
 from .segment import frame_energy, speech_regions
@@ -59,10 +59,9 @@ def prepare(path: str | Path, preprocess: dict) -> Prepared:
     """Decode, resample and featurise one file; raises AudioInputError with a one-line reason.
     Long files are only checked here (header) and streamed when recognised."""
     cfg = FeatureConfig.from_dict(preprocess)
-    info = audio_info(path)
-    if info.seconds > LONG_SECONDS:
+    info, wave = read_audio(path, cfg.sample_rate, max_seconds=LONG_SECONDS)
+    if wave is None:
         return Prepared(str(path), None, info.seconds)
-    wave = load_audio(path, cfg.sample_rate)
     return Prepared(str(path), log_mel_numpy(wave, cfg), len(wave) / cfg.sample_rate,
                     frame_energy(wave, cfg.hop_length))
 

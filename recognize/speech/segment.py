@@ -16,8 +16,9 @@ def frame_energy(wave: np.ndarray, hop: int) -> np.ndarray:
     """Level in dB of each ``hop``-sample frame, centred on sample ``i * hop`` like the features."""
     n = len(wave) // hop + 1
     padded = np.pad(np.asarray(wave, np.float32), (hop // 2, n * hop - len(wave) - hop // 2 + hop))
-    power = (padded[: n * hop].reshape(n, hop).astype(np.float64) ** 2).mean(axis=1)
-    return (10 * np.log10(power + 1e-10)).astype(np.float32)
+    frames = padded[: n * hop].reshape(n, hop)
+    power = np.einsum("ij,ij->i", frames, frames) / np.float32(hop)  # float32 sums: ample for decibels
+    return (10 * np.log10(power + np.float32(1e-10))).astype(np.float32, copy=False)
 
 
 def smooth(energy: np.ndarray, frames: int) -> np.ndarray:

@@ -9,13 +9,8 @@ from recognize.core.config import load_recipe
 from recognize.core.modelfile import ModelFileError, load_model, read_metadata
 from recognize.core.train import run_origin, train
 
-from conftest import ROOT
-
-
-def recipe(data, *extra):
-    return load_recipe(ROOT / "tests" / "tiny_recipe.yaml", [
-        f"data.train=[{{kind: folder, path: '{data / 'train'}'}}]",
-        f"data.valid=[{{kind: folder, path: '{data / 'valid'}'}}]", *extra])
+from helpers import TINY_RECIPE
+from helpers import tiny_recipe as recipe
 
 
 def test_overfits_tiny_set(tiny_model, tiny_data):
@@ -82,7 +77,7 @@ def test_resume_of_an_older_checkpoint_takes_the_origin_from_the_runs_model_file
 def test_init_from_grows_vocabulary(tiny_model, tmp_path):
     from helpers import write_lines
     write_lines(tmp_path / "new", ["zebra quiz", "jazz"])
-    r = load_recipe(ROOT / "tests" / "tiny_recipe.yaml", [
+    r = load_recipe(TINY_RECIPE, [
         f"data.train=[{{kind: folder, path: '{tmp_path / 'new'}'}}]", "train.epochs=1"])
     base = load_model(tiny_model)
     out = train(r, tmp_path / "ft", init_from=tiny_model, cache_dir=tmp_path / "c")
@@ -98,7 +93,7 @@ def test_a_damaged_training_file_is_skipped_and_reported(tiny_data, tmp_path, ca
     shutil.copytree(tiny_data / "train", data)
     broken = data / "line005.png"
     broken.write_bytes(broken.read_bytes()[:60])  # header survives (listing works), pixels do not
-    r = load_recipe(ROOT / "tests" / "tiny_recipe.yaml", [
+    r = load_recipe(TINY_RECIPE, [
         f"data.train=[{{kind: folder, path: '{data}'}}]", "train.epochs=1"])
     result = train(r, tmp_path / "run", cache_dir=tmp_path / "c")
     assert result.steps > 0 and result.model_path.exists()

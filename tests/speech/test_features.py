@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from recognize.core.model import ConvBlock, CTCModel, FrontendConfig, ModelConfig, RNNConfig
+from recognize.speech import features
 from recognize.speech.augment import (
     AugmentConfig,
     augment_features,
@@ -190,8 +191,12 @@ def test_spec_augment_masks_within_limits():
 
 @pytest.mark.parametrize("samples", [100, 1600, 16_000, 48_123])
 @pytest.mark.parametrize("normalize", ["utterance", "none"])
-def test_numpy_log_mel_is_torchaudios(samples, normalize):
-    """The runtime-only install computes features with numpy: they must be torchaudio's."""
+@pytest.mark.parametrize("fft", ["scipy", "numpy"])
+def test_numpy_log_mel_is_torchaudios(samples, normalize, fft, monkeypatch):
+    """The runtime-only install computes features with numpy (scipy's float32 FFT when installed,
+    numpy's without): they must be torchaudio's."""
+    if fft == "numpy":
+        monkeypatch.setattr(features, "_rfft", lambda: np.fft.rfft)
     wave = (np.random.default_rng(samples).standard_normal(samples) * 0.1).astype(np.float32)
     cfg = FeatureConfig(normalize=normalize, f_max=7600.0 if normalize == "none" else None)
     ours, ref = log_mel_numpy(wave, cfg), log_mel(wave, cfg).numpy()
