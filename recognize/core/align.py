@@ -17,9 +17,13 @@ from .vocab import Vocabulary
 def best_path(lp: Tensor) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """The most likely label of every frame of ``lp`` ``[T, V]``, its log-prob, and the ids it spells."""
     scores, path = lp.max(-1)
-    path = path.numpy()
+    return greedy_path(path.numpy(), scores.numpy())
+
+
+def greedy_path(path: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """:func:`best_path` from the frames' best labels and their log-probs (taken for a whole batch)."""
     runs = path[np.r_[True, path[1:] != path[:-1]]] if len(path) else path
-    return path, scores.numpy(), runs[runs != 0].tolist()
+    return path, scores, runs[runs != 0].tolist()
 
 
 def forced_path(lp: Tensor, ids: list[int], best: tuple | None = None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -42,18 +46,19 @@ def forced_path(lp: Tensor, ids: list[int], best: tuple | None = None) -> tuple[
     return path[0].numpy(), scores[0].numpy()
 
 
-def hypothesis_from_ids(lp: Tensor, ids: list[int], vocab: Vocabulary) -> Hypothesis:
+def hypothesis_from_ids(lp: Tensor, ids: list[int], vocab: Vocabulary, best: tuple | None = None) -> Hypothesis:
     """A hypothesis for the token ``ids`` (no blanks) with spans and confidences read off the forced
-    alignment the way greedy decoding reads them off the best path; without spans when the frames
-    cannot hold the sequence."""
+    alignment the way greedy decoding reads them off the best path (``best``: :func:`best_path`'s
+    result when known); without spans when the frames cannot hold the sequence."""
     lp = lp.detach().float().cpu().contiguous()
-    found = forced_path(lp, ids)
+    found = forced_path(lp, ids, best)
     if found is None:
         return Hypothesis(vocab.decode(ids), [], lp.shape[0])
     return collapse(found[0], np.exp(found[1]), vocab)
 
 
-def hypothesis_from_words(lp: Tensor, words: list[str], vocab: Vocabulary, separator: str = " ") -> Hypothesis:
+def hypothesis_from_words(lp: Tensor, words: list[str], vocab: Vocabulary, separator: str = " ",
+                          best_labels: tuple | None = None) -> Hypothesis:
     """A hypothesis for a word sequence (lexicon decoding): the separator between words is kept only
     where the model put one, else the words simply follow each other."""
     lp = lp.detach().float().cpu().contiguous()
@@ -62,7 +67,7 @@ def hypothesis_from_words(lp: Tensor, words: list[str], vocab: Vocabulary, separ
     sep = vocab.encode(separator)[0]
     with_sep = [t for k, w in enumerate(words) for t in ([sep] if k else []) + vocab.encode(w)]
     bare = [t for w in words for t in vocab.encode(w)]
-    greedy = best_path(lp)
+    greedy = best_labels or best_path(lp)
     candidates = (with_sep, bare) if len(words) > 1 else (bare,)
     best = greedy[:2] if greedy[2] in candidates else None  # the best path: no alignment scores higher
     if best is None:

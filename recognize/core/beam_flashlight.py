@@ -5,10 +5,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor
 
-from .align import hypothesis_from_ids, hypothesis_from_words
+from .align import greedy_path, hypothesis_from_ids, hypothesis_from_words
 from .decode import Hypothesis
 from .decoders import DecoderError, DecoderSpec, beam_settings
 from .lm import SPACE, LMInfo
@@ -70,25 +71,41 @@ class FlashlightDecoder:
 
     def __call__(self, log_probs: Tensor, lengths: Tensor) -> list[Hypothesis]:
         log_probs, lengths = torch.as_tensor(log_probs), torch.as_tensor(lengths)  # numpy from ONNX Runtime
-        lp = log_probs.detach().float().cpu()
+        lp = log_probs.detach().float().cpu().contiguous()
         lengths = lengths.detach().cpu().to(torch.int32)
         searched, searched_lengths = skip_blanks(lp, lengths)
+        scores, path = lp.max(-1)  # every frame's best label: the alignment whenever the result spells it
         out = []
-        for i, hyps in enumerate(self._decoder(searched, searched_lengths)):
-            frames = lp[i, : int(lengths[i])]
-            if not hyps:
-                out.append(Hypothesis("", [], frames.shape[0]))
+        for i, results in enumerate(self._search(searched, searched_lengths)):
+            n = int(lengths[i])
+            frames = lp[i, :n]
+            if not results:
+                out.append(Hypothesis("", [], n))
                 continue
-            texts = [self._text(h) for h in hyps]
-            best = (hypothesis_from_words(frames, list(hyps[0].words), self.vocab, SEPARATOR) if self.spec.lexicon
-                    else hypothesis_from_ids(frames, self._ids(hyps[0]), self.vocab))
-            best.score = float(hyps[0].score)
-            best.alternatives = [(t, round(float(h.score), 4)) for t, h in zip(texts, hyps)]
+            ids = [self._ids(r) for r in results]
+            words = [self._words(r) for r in results] if self.spec.lexicon else None
+            texts = [" ".join(w) for w in words] if words else [self.vocab.decode(x) for x in ids]
+            greedy = greedy_path(path[i, :n].numpy(), scores[i, :n].numpy())
+            best = (hypothesis_from_words(frames, words[0], self.vocab, SEPARATOR, greedy) if words
+                    else hypothesis_from_ids(frames, ids[0], self.vocab, greedy))
+            best.score = float(results[0].score)
+            best.alternatives = [(t, round(float(r.score), 4)) for t, r in zip(texts, results)]
             out.append(best)
         return out
 
-    def _ids(self, hyp) -> list[int]:
-        ids = [t for t in hyp.tokens.tolist() if t != 0]
+    def _search(self, lp: Tensor, lengths: Tensor):
+        """flashlight's results for each row of ``lp`` (contiguous float32 ``[N, T, V]``), the nbest best.
+
+        The C++ decoder is called directly: torchaudio's ``__call__`` also turns every result into
+        per-frame token and timestep tensors in Python, which cost as much as the search on long lines."""
+        decoder, (_, t, v) = self._decoder.decoder, lp.shape
+        for b in range(lp.shape[0]):
+            yield decoder.decode(lp.data_ptr() + 4 * b * t * v, int(lengths[b]), v)[: self.spec.nbest]
+
+    def _ids(self, result) -> list[int]:
+        labels = np.asarray(result.tokens)
+        ids = labels[np.r_[True, labels[1:] != labels[:-1]]] if len(labels) else labels
+        ids = ids[ids != 0].tolist()
         sep = self.vocab.encode(SEPARATOR)[0] if SEPARATOR in self.vocab else None
         while ids and ids[0] == sep:  # flashlight may open or close with a word boundary
             ids.pop(0)
@@ -96,8 +113,9 @@ class FlashlightDecoder:
             ids.pop()
         return ids
 
-    def _text(self, hyp) -> str:
-        return " ".join(hyp.words) if self.spec.lexicon else self.vocab.decode(self._ids(hyp))
+    def _words(self, result) -> list[str]:
+        entry = self._decoder.word_dict.get_entry
+        return [entry(x) for x in result.words if x >= 0]
 
 
 def skip_blanks(lp: Tensor, lengths: Tensor, threshold: float = BLANK_SKIP) -> tuple[Tensor, Tensor]:
@@ -112,6 +130,6 @@ def skip_blanks(lp: Tensor, lengths: Tensor, threshold: float = BLANK_SKIP) -> t
     keep &= torch.arange(lp.shape[1])[None] < lengths[:, None]
     new_lengths = keep.sum(1).to(torch.int32)
     out = lp.new_zeros(lp.shape[0], int(new_lengths.max()) if len(new_lengths) else 0, lp.shape[2])
-    for i in range(lp.shape[0]):
-        out[i, : int(new_lengths[i])] = lp[i][keep[i]]
-    return out.contiguous(), new_lengths
+    rows, cols = keep.nonzero(as_tuple=True)
+    out[rows, (keep.cumsum(1) - 1)[rows, cols]] = lp[rows, cols]  # each row's kept frames, in order
+    return out, new_lengths
