@@ -8,7 +8,7 @@ forced alignment that gives token spans), so items/s compare decoders only. Sets
           with a word outside the 35 (constrained decoding must make it 0)
   omr     the 14 real PrIMuS incipits and the fixed synthetic test set (seed 20261128): SER
 
-    .venv/bin/python benchmarks/decoding.py [--tasks ocr,speech,omr] [--threads 2] [--repeat 3]
+    .venv/bin/python benchmarks/decoding.py [--tasks ocr,speech,omr] [--threads 2] [--repeat 3] [--narrow-beam N]
 
 Each decoder's time is the best of --repeat runs (this VM's speed drifts by 20-40 % between runs).
 """
@@ -51,13 +51,16 @@ def omr_sets(model):
     return [dev_logits(model, SHARED / "primus"), dev_logits(model, synth, limit=300)]
 
 
-def decoders(task: str, words: list[str], device: str) -> list[tuple[str, DecoderSpec]]:
+def decoders(task: str, words: list[str], device: str, narrow: int = 0) -> list[tuple[str, DecoderSpec]]:
     lm = {"ocr": [("word LM", EXPORTS / "ocr-en-words.klm", 0.5, 1.0),
                   ("char LM", EXPORTS / "ocr-en-chars.klm", 0.6, 0.0)],
           "omr": [("token LM", EXPORTS / "omr-semantic-tokens.klm", 0.5, 0.0)], "speech": []}[task]
     out = [("greedy", DecoderSpec()),
            ("beam flashlight", DecoderSpec("beam", backend="flashlight")),
            ("beam pyctcdecode", DecoderSpec("beam", backend="pyctcdecode"))]
+    if narrow:  # equal error rate rather than equal settings: a narrower flashlight beam
+        out.insert(2, (f"beam flashlight, width {narrow}", DecoderSpec("beam", backend="flashlight",
+                                                                       beam_width=narrow)))
     for name, path, alpha, beta in lm:
         for backend in ("flashlight", "pyctcdecode"):
             if (backend, name) not in (("flashlight", "word LM"), ("pyctcdecode", "char LM")):
@@ -81,6 +84,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--repeat", type=int, default=3, help="Decode each set this many times; keep the fastest.")
+    ap.add_argument("--narrow-beam", type=int, default=0, metavar="N",
+                    help="Also run flashlight with beam width N (compared with pyctcdecode at the default 32).")
     args = ap.parse_args()
     import torch
 
@@ -97,7 +102,7 @@ def main() -> None:
               ("  outside the words" if task == "speech" else ""))
         for s in sets:
             rows = []
-            for name, spec in decoders(task, words, args.device):
+            for name, spec in decoders(task, words, args.device, args.narrow_beam):
                 dec = make_decoder(spec, model.vocab, args.device)
                 score(dec, s.lps[:4], s.refs[:4], s.error)  # warm-up (LM loading, allocations)
                 result, hyps = min((score(dec, s.lps, s.refs, s.error) for _ in range(max(1, args.repeat))),
@@ -105,7 +110,7 @@ def main() -> None:
                 rows.append((name, result, hyps))
             pyctc = {n.replace("pyctcdecode", "X"): r for n, r, _ in rows if "pyctcdecode" in n}
             for name, result, hyps in rows:
-                ref = pyctc.get(name.replace("flashlight", "X")) if "flashlight" in name else None
+                ref = pyctc.get(name.replace("flashlight", "X").split(",")[0]) if "flashlight" in name else None
                 ratio = f"{result.per_second / ref.per_second:.1f}x" if ref else ""
                 extra = ""
                 if task == "speech":
