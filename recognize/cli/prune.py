@@ -19,7 +19,7 @@ def prune_cmd(
     """Keep each conv block's most important channels (batch-norm scale). The pruned model reads
     worse until fine-tuned: recognize train RECIPE --init-from OUT, with the recipe's
     model.frontend.blocks set to the same channels. Exit 0: written; 2: usage error."""
-    from ..core.modelfile import ModelFileError, load_model, save_model
+    from ..core.modelfile import ModelFileError, carried_metadata, load_model, save_model
     from ..core.prune import prune_channels
     if out.suffix != ".safetensors":
         raise usage_error(f"{out}: the pruned model is written as .safetensors")
@@ -31,7 +31,7 @@ def prune_cmd(
         raise usage_error(f"--channels {channels}: {e}") from None
     except ModelFileError as e:
         raise usage_error(str(e)) from None
-    meta = {k: v for k, v in m.meta.items() if k not in ("format", "model", "vocab", "dtype", "parameters", "metrics")}
+    meta = carried_metadata(m.meta, drop=("metrics",))
     meta["pruned"] = {"command": "recognize prune " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
                       "from": str(model), "channels": keep}
     save_model(out, net, m.vocab, meta)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .decode import Hypothesis, Token, collapse
+from .decode import Hypothesis, Token, collapse, spelled
 from .vocab import Vocabulary
 
 
@@ -22,8 +22,7 @@ def best_path(lp: Tensor) -> tuple[np.ndarray, np.ndarray, list[int]]:
 
 def greedy_path(path: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """:func:`best_path` from the frames' best labels and their log-probs (taken for a whole batch)."""
-    runs = path[np.r_[True, path[1:] != path[:-1]]] if len(path) else path
-    return path, scores, runs[runs != 0].tolist()
+    return path, scores, spelled(path)
 
 
 def forced_path(lp: Tensor, ids: list[int], best: tuple | None = None) -> tuple[np.ndarray, np.ndarray] | None:

@@ -13,7 +13,7 @@ import torch
 
 from .checkpoint import load_checkpoint
 from .model import CTCModel, ModelConfig
-from .modelfile import load_model
+from .modelfile import carried_metadata, load_model
 from .runtime import ModelFileError, file_sha256, model_format
 from .vocab import Vocabulary
 
@@ -57,9 +57,8 @@ def average_models(paths: list[str | Path]) -> tuple[CTCModel, Vocabulary, dict]
     net.load_state_dict({k: (total[k] / len(sources)).to(v.dtype) if k in total else v
                          for k, v in last_state.items()})
     metas = [meta for path, *_, meta in sources if path.suffix != ".ckpt"] or [sources[-1][4]]
-    meta = {k: v for k, v in metas[-1].items() if k not in ("format", "model", "vocab", "dtype", "parameters")}
+    meta = carried_metadata(metas[-1], drop=("metrics",))  # metrics: measured on one source, not the average
     meta["averaged_from"] = [{"file": str(path), "sha256": file_sha256(path)[:16],
                               "epochs": (m.get("training") or {}).get("epochs"),
                               "valid": (m.get("metrics") or {}).get("valid")} for path, *_, m in sources]
-    meta.pop("metrics", None)  # measured on one source, not on the average
     return net.eval(), vocab, meta

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from .align import greedy_path, hypothesis_from_ids, hypothesis_from_words
-from .decode import Hypothesis
+from .decode import Hypothesis, spelled
 from .decoders import DecoderError, DecoderSpec, beam_settings
 from .lm import SPACE, LMInfo
 from .vocab import Vocabulary
@@ -82,12 +82,15 @@ class FlashlightDecoder:
             if not results:
                 out.append(Hypothesis("", [], n))
                 continue
-            ids = [self._ids(r) for r in results]
-            words = [self._words(r) for r in results] if self.spec.lexicon else None
-            texts = [" ".join(w) for w in words] if words else [self.vocab.decode(x) for x in ids]
             greedy = greedy_path(path[i, :n].numpy(), scores[i, :n].numpy())
-            best = (hypothesis_from_words(frames, words[0], self.vocab, SEPARATOR, greedy) if words
-                    else hypothesis_from_ids(frames, ids[0], self.vocab, greedy))
+            if self.spec.lexicon:
+                words = [self._words(r) for r in results]
+                texts = [" ".join(w) for w in words]
+                best = hypothesis_from_words(frames, words[0], self.vocab, SEPARATOR, greedy)
+            else:
+                ids = [self._ids(r) for r in results]
+                texts = [self.vocab.decode(x) for x in ids]
+                best = hypothesis_from_ids(frames, ids[0], self.vocab, greedy)
             best.score = float(results[0].score)
             best.alternatives = [(t, round(float(r.score), 4)) for t, r in zip(texts, results)]
             out.append(best)
@@ -103,9 +106,7 @@ class FlashlightDecoder:
             yield decoder.decode(lp.data_ptr() + 4 * b * t * v, int(lengths[b]), v)[: self.spec.nbest]
 
     def _ids(self, result) -> list[int]:
-        labels = np.asarray(result.tokens)
-        ids = labels[np.r_[True, labels[1:] != labels[:-1]]] if len(labels) else labels
-        ids = ids[ids != 0].tolist()
+        ids = spelled(np.asarray(result.tokens))
         sep = self.vocab.encode(SEPARATOR)[0] if SEPARATOR in self.vocab else None
         while ids and ids[0] == sep:  # flashlight may open or close with a word boundary
             ids.pop(0)

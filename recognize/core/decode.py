@@ -58,6 +58,12 @@ def greedy_decode(log_probs: Tensor | np.ndarray, lengths: Tensor | np.ndarray, 
     return [collapse(best[i, :n], probs[i, :n], vocab) for i, n in enumerate(to_numpy(lengths).tolist())]
 
 
+def spelled(labels: np.ndarray) -> list[int]:
+    """The token ids a frame labelling spells: runs of one id merged, blanks (0) dropped."""
+    runs = labels[np.r_[True, labels[1:] != labels[:-1]]] if len(labels) else labels
+    return runs[runs != 0].tolist()
+
+
 def collapse(best: np.ndarray, probs: np.ndarray, vocab: Vocabulary) -> Hypothesis:
     """Tokens of a frame labelling (runs of one id merged, blanks dropped) with their frame spans and
     mean probability."""

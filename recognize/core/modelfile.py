@@ -18,6 +18,14 @@ from .model import CTCModel, ModelConfig
 from .runtime import FORMAT, LoadedModel, ModelFileError, check_header, file_sha256, read_metadata  # noqa: F401
 from .vocab import Vocabulary
 
+HEADER_KEYS = ("format", "model", "vocab", "dtype", "parameters")  # what save_model writes from the network
+
+
+def carried_metadata(meta: dict, drop: tuple[str, ...] = ()) -> dict:
+    """A model's metadata without what :func:`save_model` writes itself (and ``drop``): what a model
+    made from it (averaged, pruned) keeps."""
+    return {k: v for k, v in meta.items() if k not in HEADER_KEYS + drop}
+
 
 def save_model(path: str | Path, net: CTCModel, vocab: Vocabulary, meta: dict, half: bool = False) -> Path:
     """Write weights + metadata atomically. ``meta`` must hold ``task``; the rest is free-form JSON."""
