@@ -8,9 +8,15 @@ forced alignment that gives token spans), so items/s compare decoders only. Sets
           with a word outside the 35 (constrained decoding must make it 0)
   omr     the 14 real PrIMuS incipits and the fixed synthetic test set (seed 20261128): SER
 
-    .venv/bin/python benchmarks/decoding.py [--tasks ocr,speech,omr] [--threads 2] [--repeat 3] [--narrow-beam N]
+    .venv/bin/python benchmarks/decoding.py [--tasks ocr,speech,omr] [--threads 2] [--repeat 3] [--sweep 1,2,4,...]
 
 Each decoder's time is the best of --repeat runs (this VM's speed drifts by 20-40 % between runs).
+
+--sweep compares the two CPU backends at equal error rate instead of equal settings: both run at
+each beam width (with the music token LM for music, which both can use; without LM for the others),
+and for each set a summary line takes the lowest error pyctcdecode reaches and each backend's fastest
+width that reaches it. The sweep also runs the other shipped set-ups at each width (OCR's character LM
+on flashlight and word LM on pyctcdecode, the speech lexicon on flashlight).
 """
 from __future__ import annotations
 
@@ -51,16 +57,52 @@ def omr_sets(model):
     return [dev_logits(model, SHARED / "primus"), dev_logits(model, synth, limit=300)]
 
 
-def decoders(task: str, words: list[str], device: str, narrow: int = 0) -> list[tuple[str, DecoderSpec]]:
-    lm = {"ocr": [("word LM", EXPORTS / "ocr-en-words.klm", 0.5, 1.0),
-                  ("char LM", EXPORTS / "ocr-en-chars.klm", 0.6, 0.0)],
-          "omr": [("token LM", EXPORTS / "omr-semantic-tokens.klm", 0.5, 0.0)], "speech": []}[task]
+WORD_LM = ("word LM", EXPORTS / "ocr-en-words.klm", 0.5, 1.0)
+CHAR_LM = ("char LM", EXPORTS / "ocr-en-chars.klm", 0.6, 0.0)
+TOKEN_LM = ("token LM", EXPORTS / "omr-semantic-tokens.klm", 0.5, 0.0)
+# (backend, LM) pairs swept: pyctcdecode against flashlight with the same LM (none, or the music token LM,
+# which both can use), then what the width does to the other shipped set-ups (OCR's LMs, the speech
+# lexicon).
+SWEEP = {"ocr": [("flashlight", None), ("pyctcdecode", None), ("flashlight", CHAR_LM), ("pyctcdecode", WORD_LM)],
+         "speech": [("flashlight", None), ("pyctcdecode", None), ("flashlight", "lexicon")],
+         "omr": [("flashlight", TOKEN_LM), ("pyctcdecode", TOKEN_LM)]}
+
+
+def sweep(task: str, widths: list[int], words: list[str]) -> list[tuple[str, DecoderSpec]]:
+    out = [("greedy", DecoderSpec())]
+    for backend, lm in SWEEP[task]:
+        if lm == "lexicon":
+            label, extra = " + lexicon", dict(lexicon=words)
+        else:
+            label, extra = (f" + {lm[0]}", dict(lm=str(lm[1]), alpha=lm[2], beta=lm[3])) if lm else ("", {})
+        out += [(f"beam {backend}{label}, width {w}", DecoderSpec("beam", backend=backend, beam_width=w, **extra))
+                for w in widths]
+    return out
+
+
+def equal_error(rows: list[tuple[str, object, list[str]]]) -> str:
+    """flashlight vs pyctcdecode (same LM) at the lowest error pyctcdecode reaches: each backend's
+    fastest width with an error no higher than that."""
+    pyc_family = next(n for n, _, _ in rows if "pyctcdecode" in n).split(",")[0]
+    fl_family = pyc_family.replace("pyctcdecode", "flashlight")
+
+    def fastest(family: str, target: float):
+        ok = [(n, r) for n, r, _ in rows if n.split(",")[0] == family and r.error <= target + 1e-12]
+        return max(ok, key=lambda x: x[1].per_second) if ok else None
+    target = min(r.error for n, r, _ in rows if n.split(",")[0] == pyc_family)
+    pyc, fl = fastest(pyc_family, target), fastest(fl_family, target)
+    if fl is None:
+        return f"flashlight reaches no error as low as pyctcdecode's {100 * target:.3f} %"
+    return (f"equal error ({100 * target:.3f} %): {fl[0]} {fl[1].per_second:.1f}/s vs {pyc[0]} "
+            f"{pyc[1].per_second:.1f}/s = {fl[1].per_second / pyc[1].per_second:.1f}x")
+
+
+def decoders(task: str, words: list[str], device: str) -> list[tuple[str, DecoderSpec]]:
+    lm = {"ocr": [WORD_LM, CHAR_LM], "omr": [TOKEN_LM],
+          "speech": []}[task]
     out = [("greedy", DecoderSpec()),
            ("beam flashlight", DecoderSpec("beam", backend="flashlight")),
            ("beam pyctcdecode", DecoderSpec("beam", backend="pyctcdecode"))]
-    if narrow:  # equal error rate rather than equal settings: a narrower flashlight beam
-        out.insert(2, (f"beam flashlight, width {narrow}", DecoderSpec("beam", backend="flashlight",
-                                                                       beam_width=narrow)))
     for name, path, alpha, beta in lm:
         for backend in ("flashlight", "pyctcdecode"):
             if (backend, name) not in (("flashlight", "word LM"), ("pyctcdecode", "char LM")):
@@ -84,8 +126,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--repeat", type=int, default=3, help="Decode each set this many times; keep the fastest.")
-    ap.add_argument("--narrow-beam", type=int, default=0, metavar="N",
-                    help="Also run flashlight with beam width N (compared with pyctcdecode at the default 32).")
+    ap.add_argument("--sweep", default="", metavar="W,W,...",
+                    help="Run both CPU backends at these beam widths and compare them at equal error rate.")
     args = ap.parse_args()
     import torch
 
@@ -102,7 +144,8 @@ def main() -> None:
               ("  outside the words" if task == "speech" else ""))
         for s in sets:
             rows = []
-            for name, spec in decoders(task, words, args.device, args.narrow_beam):
+            widths = [int(w) for w in args.sweep.split(",") if w]
+            for name, spec in (sweep(task, widths, words) if widths else decoders(task, words, args.device)):
                 dec = make_decoder(spec, model.vocab, args.device)
                 score(dec, s.lps[:4], s.refs[:4], s.error)  # warm-up (LM loading, allocations)
                 result, hyps = min((score(dec, s.lps, s.refs, s.error) for _ in range(max(1, args.repeat))),
@@ -110,7 +153,7 @@ def main() -> None:
                 rows.append((name, result, hyps))
             pyctc = {n.replace("pyctcdecode", "X"): r for n, r, _ in rows if "pyctcdecode" in n}
             for name, result, hyps in rows:
-                ref = pyctc.get(name.replace("flashlight", "X").split(",")[0]) if "flashlight" in name else None
+                ref = pyctc.get(name.replace("flashlight", "X")) if "flashlight" in name else None
                 ratio = f"{result.per_second / ref.per_second:.1f}x" if ref else ""
                 extra = ""
                 if task == "speech":
@@ -118,6 +161,8 @@ def main() -> None:
                     extra = f"  {oov}/{len(hyps)}"
                 print(f"  {s.name[-32:]:<32} {name:<44} {100 * result.error:>8.3f} {result.per_second:>9.1f} "
                       f"{ratio:>14}{extra}")
+            if widths:
+                print(f"  {s.name[-32:]:<32} {equal_error(rows)}")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,17 @@ def test_ocr_beam_with_lm_records_its_settings_and_nbest(tiny_model, tmp_path):
     assert json.loads(greedy.stdout)["decoder"] == {"name": "greedy"}
 
 
+def test_an_nbest_list_widens_the_default_beam(tmp_path):
+    from types import SimpleNamespace
+
+    from recognize.cli.common import DecodingOptions, decoder_spec
+    m, path = SimpleNamespace(task="ocr", meta={}), tmp_path / "model.safetensors"  # no shipped decoding config
+    assert decoder_spec(m, path, DecodingOptions(decoder="beam")).beam_width == 8
+    assert decoder_spec(m, path, DecodingOptions(nbest=12)).beam_width == 12
+    assert decoder_spec(m, path, DecodingOptions(nbest=12, beam_width=4)).beam_width == 4  # as asked
+    assert decoder_spec(SimpleNamespace(task="speech", meta={}), path, DecodingOptions(nbest=3)).beam_width == 50
+
+
 def test_bad_decoding_options_are_usage_errors(tiny_model, tmp_path):
     line = write_lines(tmp_path / "l", ["the cat"])[0]
     base = ["ocr", "-m", str(tiny_model), str(line), "--device", "cpu"]

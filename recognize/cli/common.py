@@ -100,12 +100,12 @@ def check_binary_stdout(writers: dict, formats: list[str], out: Path | None, inp
         raise usage_error(f"format {formats[0]!r} of several inputs needs --out DIR")
 
 
-BEAM_WIDTH_DEFAULTS = {"speech": 50}  # commands are short: a wide beam costs little; other tasks 32
+BEAM_WIDTH_DEFAULTS = {"speech": 50}  # commands are short: a wide beam costs little; other tasks 8
 
 DECODER = typer.Option(None, "--decoder", help="greedy (the default) or beam.")
 BEAM_BACKEND = typer.Option(None, "--beam-backend", help="auto (default: flashlight; pyctcdecode for word LMs "
                             "and hotwords; cuda on a GPU without LM), flashlight, pyctcdecode or cuda.")
-BEAM_WIDTH = typer.Option(None, "--beam-width", min=1, help="Hypotheses kept by beam search (default 32; "
+BEAM_WIDTH = typer.Option(None, "--beam-width", min=1, help="Hypotheses kept by beam search (default 8; "
                           "50 for speech).")
 LM = typer.Option(None, "--lm", help="KenLM language model (from `recognize lm build`); 'none' for no LM.")
 ALPHA = typer.Option(None, "--alpha", help="LM weight (default 0.5).")
@@ -177,7 +177,7 @@ def decoder_spec(m, model_path: Path | None, options: DecodingOptions):
     from ..core.lexicon import read_word_list
     o = options
     try:
-        spec = decoders.DecoderSpec(beam_width=BEAM_WIDTH_DEFAULTS.get(m.task, 32))
+        spec = decoders.DecoderSpec(beam_width=BEAM_WIDTH_DEFAULTS.get(m.task, decoders.DecoderSpec.beam_width))
         shipped = decoding_config(model_path, m)
         if o.decoding is not None:
             spec = decoders.read_spec(o.decoding)
@@ -187,6 +187,8 @@ def decoder_spec(m, model_path: Path | None, options: DecodingOptions):
         spec = spec.merged(decoder=o.decoder or ("beam" if wants_beam else None), backend=o.beam_backend,
                            beam_width=o.beam_width, alpha=o.alpha, beta=o.beta, nbest=o.nbest,
                            lexicon=read_word_list(o.lexicon) if o.lexicon else None, hotwords=o.hotword or None)
+        if o.beam_width is None:  # an n-best list of N needs a beam N wide
+            spec.beam_width = max(spec.beam_width, spec.nbest)
     except (decoders.DecoderError, OSError) as e:
         raise usage_error(str(e)) from None
     if o.lm is not None:

@@ -14,15 +14,12 @@ from .decode import Hypothesis, Token, collapse, spelled
 from .vocab import Vocabulary
 
 
-def best_path(lp: Tensor) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """The most likely label of every frame of ``lp`` ``[T, V]``, its log-prob, and the ids it spells."""
-    scores, path = lp.max(-1)
-    return greedy_path(path.numpy(), scores.numpy())
-
-
-def greedy_path(path: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """:func:`best_path` from the frames' best labels and their log-probs (taken for a whole batch)."""
-    return path, scores, spelled(path)
+def best_path(lp: Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """The most likely label of every frame of ``lp`` ``[T, V]`` (on the CPU), its log-prob, and the ids
+    it spells. In numpy: a torch operation this small mostly waits for torch's threads."""
+    a = lp.numpy() if isinstance(lp, Tensor) else lp
+    path = a.argmax(-1)
+    return path, np.take_along_axis(a, path[:, None], -1)[:, 0], spelled(path)
 
 
 def forced_path(lp: Tensor, ids: list[int], best: tuple | None = None) -> tuple[np.ndarray, np.ndarray] | None:

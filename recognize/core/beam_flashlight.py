@@ -2,6 +2,7 @@
 or constrained to a lexicon (a word list: no other spelling can come out) with an optional word LM."""
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .align import greedy_path, hypothesis_from_ids, hypothesis_from_words
+from .align import best_path, hypothesis_from_ids, hypothesis_from_words
 from .decode import Hypothesis, spelled
 from .decoders import DecoderError, DecoderSpec, beam_settings
 from .lm import SPACE, LMInfo
@@ -70,19 +71,24 @@ class FlashlightDecoder:
         return beam_settings(self.spec, "flashlight", self.lm)
 
     def __call__(self, log_probs: Tensor, lengths: Tensor) -> list[Hypothesis]:
-        log_probs, lengths = torch.as_tensor(log_probs), torch.as_tensor(lengths)  # numpy from ONNX Runtime
-        lp = log_probs.detach().float().cpu().contiguous()
-        lengths = lengths.detach().cpu().to(torch.int32)
-        searched, searched_lengths = skip_blanks(lp, lengths)
-        scores, path = lp.max(-1)  # every frame's best label: the alignment whenever the result spells it
+        # One row at a time, in numpy: only a row's own frames are touched (not the batch's padding),
+        # and no small torch operation waits for torch's OpenMP threads. The C++ decoder is called
+        # directly: torchaudio's ``__call__`` also turns every result into per-frame token and timestep
+        # tensors in Python, which cost as much as the search on long lines.
+        lp = np.ascontiguousarray(torch.as_tensor(log_probs).detach().float().cpu().numpy())  # numpy from ONNX
+        lengths = torch.as_tensor(lengths).detach().cpu().numpy()
+        search, v = self._decoder.decoder.decode, lp.shape[2]
         out = []
-        for i, results in enumerate(self._search(searched, searched_lengths)):
+        for i in range(lp.shape[0]):
             n = int(lengths[i])
             frames = lp[i, :n]
+            searched = np.ascontiguousarray(frames[searched_frames(frames[:, 0])])
+            results = search(searched.ctypes.data, len(searched), v)[: self.spec.nbest]
             if not results:
                 out.append(Hypothesis("", [], n))
                 continue
-            greedy = greedy_path(path[i, :n].numpy(), scores[i, :n].numpy())
+            greedy = best_path(frames)  # every frame's best label: the alignment whenever the result spells it
+            frames = torch.from_numpy(frames)
             if self.spec.lexicon:
                 words = [self._words(r) for r in results]
                 texts = [" ".join(w) for w in words]
@@ -95,15 +101,6 @@ class FlashlightDecoder:
             best.alternatives = [(t, round(float(r.score), 4)) for t, r in zip(texts, results)]
             out.append(best)
         return out
-
-    def _search(self, lp: Tensor, lengths: Tensor):
-        """flashlight's results for each row of ``lp`` (contiguous float32 ``[N, T, V]``), the nbest best.
-
-        The C++ decoder is called directly: torchaudio's ``__call__`` also turns every result into
-        per-frame token and timestep tensors in Python, which cost as much as the search on long lines."""
-        decoder, (_, t, v) = self._decoder.decoder, lp.shape
-        for b in range(lp.shape[0]):
-            yield decoder.decode(lp.data_ptr() + 4 * b * t * v, int(lengths[b]), v)[: self.spec.nbest]
 
     def _ids(self, result) -> list[int]:
         ids = spelled(np.asarray(result.tokens))
@@ -119,18 +116,13 @@ class FlashlightDecoder:
         return [entry(x) for x in result.words if x >= 0]
 
 
-def skip_blanks(lp: Tensor, lengths: Tensor, threshold: float = BLANK_SKIP) -> tuple[Tensor, Tensor]:
-    """Each run of frames where the blank's probability exceeds ``threshold`` shrunk to its first frame.
+def searched_frames(blank: np.ndarray, threshold: float = BLANK_SKIP) -> np.ndarray:
+    """Which frames the search sees, given each frame's blank log-prob: every run of frames where the
+    blank's probability exceeds ``threshold`` shrunk to its first frame.
 
     Most CTC frames are blank; a run of sure blanks scores the same for every hypothesis, so one of
     them keeps repeated tokens apart and the others only cost search time (the trick of GPU CTC
     decoders' ``blank_skip_threshold``). Spans are aligned on the full frames afterwards.
     """
-    sure = lp[..., 0] > float(torch.tensor(threshold).log())
-    keep = ~(sure & torch.nn.functional.pad(sure, (1, 0))[..., :-1])
-    keep &= torch.arange(lp.shape[1])[None] < lengths[:, None]
-    new_lengths = keep.sum(1).to(torch.int32)
-    out = lp.new_zeros(lp.shape[0], int(new_lengths.max()) if len(new_lengths) else 0, lp.shape[2])
-    rows, cols = keep.nonzero(as_tuple=True)
-    out[rows, (keep.cumsum(1) - 1)[rows, cols]] = lp[rows, cols]  # each row's kept frames, in order
-    return out, new_lengths
+    sure = blank > math.log(threshold)
+    return ~(sure & np.concatenate(([False], sure[:-1])))

@@ -41,7 +41,7 @@ Decoder = Callable[[Any, Any], list[Hypothesis]]  # (log_probs, lengths): torch 
 class DecoderSpec:
     decoder: str = "greedy"        # greedy | beam
     backend: str = "auto"
-    beam_width: int = 32
+    beam_width: int = 8            # benchmarks/decoding.py --sweep: with an LM or lexicon 16 and 32 did no better
     lm: str | None = None          # KenLM file (ARPA or binary) with its JSON sidecar
     alpha: float = 0.5             # LM weight
     beta: float = 0.0              # bonus per word (lexicon / pyctcdecode) or per word boundary (lexicon-free)

@@ -60,6 +60,20 @@ def test_beam_without_lm_keeps_a_clear_line():
         assert [(t.text, t.start, t.end) for t in h.tokens][:2] == [("t", 1, 2), ("h", 3, 4)]
 
 
+def test_a_padded_batch_decodes_as_its_rows_alone():
+    # the middle row repeats a letter across a run of sure blanks, which the search sees as one frame:
+    # the letters stay apart, and their spans are the full frames'
+    rows = [logits(spell("the cat"))[0], logits(["", "o", "", "", "", "", "o", ""])[0], logits(spell("a"))[0]]
+    batch = torch.zeros(len(rows), max(len(r) for r in rows), len(VOCAB))
+    for i, r in enumerate(rows):
+        batch[i, :len(r)] = r
+    decoder = make_decoder(DecoderSpec("beam", backend="flashlight"), VOCAB)
+    hyps = decoder(batch, torch.tensor([len(r) for r in rows]))
+    assert [h.text for h in hyps] == ["the cat", "oo", "a"]
+    assert [(t.start, t.end) for t in hyps[1].tokens] == [(1, 2), (6, 7)]
+    assert hyps[1].frames == 8
+
+
 @pytest.mark.parametrize("unit,backend", [("word", "pyctcdecode"), ("char", "flashlight")])
 def test_the_lm_settles_a_doubtful_letter(lms, unit, backend):
     lp = logits(spell("the cat", {5: {"o": 0.5, "a": 0.4}}))
