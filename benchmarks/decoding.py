@@ -14,8 +14,8 @@ Each decoder's time is the best of --repeat runs (this VM's speed drifts by 20-4
 
 --sweep compares the two CPU backends at equal error rate instead of equal settings: both run at
 each beam width (with the music token LM for music, which both can use; without LM for the others),
-and for each set a summary line takes the lowest error pyctcdecode reaches and each backend's fastest
-width that reaches it. The sweep also runs the other shipped set-ups at each width (OCR's character LM
+and for each set a summary line takes the lowest error both backends reach and each backend's
+fastest width that reaches it. The sweep also runs the other shipped set-ups at each width (OCR's character LM
 on flashlight and word LM on pyctcdecode, the speech lexicon on flashlight).
 """
 from __future__ import annotations
@@ -81,20 +81,20 @@ def sweep(task: str, widths: list[int], words: list[str]) -> list[tuple[str, Dec
 
 
 def equal_error(rows: list[tuple[str, object, list[str]]]) -> str:
-    """flashlight vs pyctcdecode (same LM) at the lowest error pyctcdecode reaches: each backend's
-    fastest width with an error no higher than that."""
+    """flashlight vs pyctcdecode (same LM) at the lowest error both reach: each backend's fastest width
+    with an error no higher than that."""
     pyc_family = next(n for n, _, _ in rows if "pyctcdecode" in n).split(",")[0]
     fl_family = pyc_family.replace("pyctcdecode", "flashlight")
+    lowest = {f: min(r.error for n, r, _ in rows if n.split(",")[0] == f) for f in (pyc_family, fl_family)}
+    target = max(lowest.values())
 
-    def fastest(family: str, target: float):
+    def fastest(family: str):
         ok = [(n, r) for n, r, _ in rows if n.split(",")[0] == family and r.error <= target + 1e-12]
-        return max(ok, key=lambda x: x[1].per_second) if ok else None
-    target = min(r.error for n, r, _ in rows if n.split(",")[0] == pyc_family)
-    pyc, fl = fastest(pyc_family, target), fastest(fl_family, target)
-    if fl is None:
-        return f"flashlight reaches no error as low as pyctcdecode's {100 * target:.3f} %"
-    return (f"equal error ({100 * target:.3f} %): {fl[0]} {fl[1].per_second:.1f}/s vs {pyc[0]} "
-            f"{pyc[1].per_second:.1f}/s = {fl[1].per_second / pyc[1].per_second:.1f}x")
+        return max(ok, key=lambda x: x[1].per_second)
+    (fl, f), (pyc, p) = fastest(fl_family), fastest(pyc_family)
+    alone = "".join(f"; {n.split()[1]} alone reaches {100 * e:.3f} %" for n, e in lowest.items() if e < target)
+    return (f"equal error {100 * target:.3f} %: {fl} {f.per_second:.1f}/s vs {pyc} {p.per_second:.1f}/s = "
+            f"{f.per_second / p.per_second:.1f}x{alone}")
 
 
 def decoders(task: str, words: list[str], device: str) -> list[tuple[str, DecoderSpec]]:

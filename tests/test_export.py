@@ -79,6 +79,18 @@ def test_metadata_travels_inside_the_artifacts(exported):
     assert read_metadata(exported["ocr", "int8"])["export"]["quantize"] == "int8"
 
 
+def approx_floats(x):
+    """``x`` with every float compared to within 2e-4: another runtime's kernels may round a confidence
+    (written with 4 decimals) the other way."""
+    if isinstance(x, float):
+        return pytest.approx(x, abs=2e-4)
+    if isinstance(x, dict):
+        return {k: approx_floats(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [approx_floats(v) for v in x]
+    return x
+
+
 @pytest.mark.parametrize("task", MODELS)
 @pytest.mark.parametrize("kind", ["onnx", "torchscript"])
 def test_cli_gives_the_same_outputs_with_an_exported_model(task, kind, exported, tmp_path):
@@ -93,7 +105,7 @@ def test_cli_gives_the_same_outputs_with_an_exported_model(task, kind, exported,
         b = json.loads((tmp_path / kind / f.relative_to(tmp_path / "native")).read_text())
         assert b["model"]["runtime"] in ("onnxruntime", "torchscript") and b["model"]["task"] == a["model"]["task"]
         a.pop("model"), b.pop("model")
-        assert a == b
+        assert a == approx_floats(b), f  # texts, tokens and spans exact; confidences to rounding
 
 
 NO_TORCH = """
