@@ -100,7 +100,7 @@ def check_binary_stdout(writers: dict, formats: list[str], out: Path | None, inp
         raise usage_error(f"format {formats[0]!r} of several inputs needs --out DIR")
 
 
-BEAM_WIDTH_DEFAULTS = {"speech": 50}  # commands are short: a wide beam costs little; other tasks 8
+BEAM_WIDTH_DEFAULTS = {"speech": 50}  # commands are short: a wide beam costs little; others: DecoderSpec's
 
 DECODER = typer.Option(None, "--decoder", help="greedy (the default) or beam.")
 BEAM_BACKEND = typer.Option(None, "--beam-backend", help="auto (default: flashlight; pyctcdecode for word LMs "

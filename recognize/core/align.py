@@ -10,14 +10,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .decode import Hypothesis, Token, collapse, spelled
+from .decode import Hypothesis, Token, collapse, spelled, to_numpy
 from .vocab import Vocabulary
 
 
 def best_path(lp: Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """The most likely label of every frame of ``lp`` ``[T, V]`` (on the CPU), its log-prob, and the ids
     it spells. In numpy: a torch operation this small mostly waits for torch's threads."""
-    a = lp.numpy() if isinstance(lp, Tensor) else lp
+    a = to_numpy(lp)
     path = a.argmax(-1)
     return path, np.take_along_axis(a, path[:, None], -1)[:, 0], spelled(path)
 
