@@ -1,8 +1,9 @@
 """Monophonic score incipits as a task of the shared CTC core: data sources and preprocessing.
 
 Sources: ``{kind: primus, path: DIR, options: {image: clean|distorted|both}}`` for PrIMuS /
-Camera-PrIMuS folders, and ``{kind: synth, count: N, seed: S, options: {distorted: bool}}`` for
-incipits generated and rendered with Verovio into the disk cache. ``data.preprocess.encoding``
+Camera-PrIMuS folders, and ``{kind: synth, count: N, seed: S, options: {distorted: bool, multirest: P,
+chromatic: F}}`` for incipits generated and rendered with Verovio into the disk cache (``multirest`` and
+``chromatic`` raise the share of rare symbols: see ``synth.pae.Emphasis``). ``data.preprocess.encoding``
 (semantic or agnostic) picks the label files; ``data.augment_options.camera`` is the probability of
 a camera-like distortion applied on the fly to a clean training image.
 """
@@ -44,10 +45,12 @@ def _encoding(preprocess: dict) -> str:
 def synth_items(source: DataSource, height: int, encoding: str, cache: Path) -> list[Item]:
     """Generate ``count`` incipits into the disk cache (once; resumable) and list them."""
     from .synth.generate import write_dataset
+    from .synth.pae import Emphasis
     distorted = bool(source.options.get("distorted", False))
-    out = cache / "omr-synth" / f"seed{source.seed}{'-distorted' if distorted else ''}"
+    emphasis = Emphasis(**{k: float(source.options[k]) for k in ("multirest", "chromatic") if k in source.options})
+    out = cache / "omr-synth" / f"seed{source.seed}{'-distorted' if distorted else ''}{emphasis.suffix()}"
     write_dataset(out, source.count, source.seed, workers=int(source.options.get("workers", 2)),
-                  distorted=distorted)
+                  distorted=distorted, emphasis=emphasis)
     image = source.options.get("image", "both" if distorted else "clean")
     items = []
     for line in (out / f"index-{source.count}.tsv").read_text(encoding="utf-8").splitlines():

@@ -16,7 +16,7 @@ from PIL import Image
 from recognize.omr.synth.distort import camera_distort
 from recognize.omr.synth.generate import write_dataset
 from recognize.omr.synth.mei import mei_to_semantic
-from recognize.omr.synth.pae import random_incipit, spelled
+from recognize.omr.synth.pae import Emphasis, random_incipit, spelled
 from recognize.omr.synth.render import MARGIN, RenderError, load, pae_to_mei, render
 
 MEI = "{http://www.music-encoding.org/ns/mei}"
@@ -60,6 +60,21 @@ def test_random_incipit_is_valid_pae_in_verovio_form(incipits):
         assert re.fullmatch(r"@clef:[CFG]-[1-5]\n@keysig:([xb][A-G]+)?\n@timesig:\S+\n@data:\S+", pae), pae
         load(pae)  # RenderError on any validatePAE message
     assert random_incipit(random.Random(5)) == random_incipit(random.Random(5))
+
+
+def test_emphasis_raises_rare_symbols_and_keeps_the_default_draws(incipits):
+    assert [random_incipit(random.Random(s), Emphasis()) for s in SEEDS] == [pae for pae, _ in incipits]
+    assert Emphasis().suffix() == "" and Emphasis(0.3, 2).suffix() == "-multirest0.3-chromatic2"
+    default = [pae for pae, _ in incipits]
+    more = [random_incipit(random.Random(s), Emphasis(multirest=0.5, chromatic=3)) for s in SEEDS]
+    opens = [sum("@data:=" in p for p in paes) for paes in (default, more)]
+    assert opens[0] < 40 < opens[1]  # about 10 % vs 50 % of 200
+
+    def outside_key(pae: str) -> int:  # accidentals written in the data (the key signature aside)
+        return len(re.findall(r"[xbn][A-G]", pae.split("@data:")[1]))
+    assert sum(map(outside_key, more)) > 1.5 * sum(map(outside_key, default))
+    for pae in more[:20]:
+        load(pae)
 
 
 def test_bars_are_filled_exactly_except_pickup_and_last(incipits):

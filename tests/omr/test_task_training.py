@@ -53,3 +53,12 @@ def test_synth_source_gives_either_encoding(tmp_path):
     assert [a.key for a in sem] == [b.key for b in agn] and len(sem) == 3
     assert all(it.text.startswith("clef-") and it.length > 64 for it in sem)
     assert all(it.text.startswith("clef.") for it in agn)
+
+
+def test_synth_source_with_emphasis_has_its_own_cache_and_opens_with_multirests(tmp_path):
+    from recognize.core.config import DataSource
+    task = get_task("omr")
+    src = DataSource(kind="synth", count=3, seed=8, options={"workers": 1, "multirest": 1.0})
+    items = task.items(src, {"height": 64, "encoding": "semantic"}, tmp_path)
+    assert [p.name for p in (tmp_path / "omr-synth").iterdir()] == ["seed8-multirest1"]
+    assert len(items) == 3 and all(it.text.split()[3].startswith("multirest-") for it in items)

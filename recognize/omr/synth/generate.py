@@ -38,7 +38,7 @@ from PIL import Image
 
 from .distort import camera_distort
 from .mei import LabelError, mei_to_agnostic, mei_to_semantic
-from .pae import random_incipit
+from .pae import Emphasis, random_incipit
 from .render import RenderError, render
 
 log = logging.getLogger("recognize")
@@ -66,6 +66,7 @@ class _Config:
     seed: int
     distorted: bool
     vocabulary: frozenset[str] | None
+    emphasis: Emphasis = Emphasis()
 
 
 def sample_id(seed: int, index: int) -> str:
@@ -79,12 +80,13 @@ def sample_rng(seed: int, index: int, attempt: int = 0) -> random.Random:
     return random.Random(f"{seed}/{index}/{attempt}")
 
 
-def make_sample(seed: int, index: int, distorted: bool = False, vocabulary: frozenset[str] | None = None) -> Sample:
+def make_sample(seed: int, index: int, distorted: bool = False, vocabulary: frozenset[str] | None = None,
+                emphasis: Emphasis = Emphasis()) -> Sample:
     """Draw, render and label sample ``index``; incipits Verovio or the labeller reject are drawn again."""
     problems = []
     for attempt in range(MAX_ATTEMPTS):
         rng = sample_rng(seed, index, attempt)
-        pae = random_incipit(rng)
+        pae = random_incipit(rng, emphasis)
         try:
             image, mei = render(pae)
             semantic, agnostic = mei_to_semantic(mei), mei_to_agnostic(mei)
@@ -168,7 +170,8 @@ def _job(index: int) -> tuple[tuple[str, int, int, str], bool]:
     if not _done(folder, sid, _config.distorted):
         if folder.is_dir():  # made earlier without the distorted image
             shutil.rmtree(folder)
-        write_sample(_config.out, make_sample(_config.seed, index, _config.distorted, _config.vocabulary))
+        write_sample(_config.out, make_sample(_config.seed, index, _config.distorted, _config.vocabulary,
+                                                 _config.emphasis))
         made = True
     return _index_row(folder, sid), made
 
@@ -185,19 +188,20 @@ def _run(config: _Config, count: int, workers: int) -> Iterable[tuple[tuple[str,
 
 
 def write_dataset(out: Path, count: int, seed: int, workers: int = 2, distorted: bool = False,
-                  vocabulary: frozenset[str] | None = None) -> Path:  # fmt: skip
+                  vocabulary: frozenset[str] | None = None, emphasis: Emphasis = Emphasis()) -> Path:  # fmt: skip
     """Generate samples ``0 .. count-1`` of ``seed`` under ``out`` and return the index file.
 
     Samples already on disk are kept, so an interrupted call resumes; when the index already exists the
     call returns at once. With ``vocabulary`` (e.g. the published PrIMuS semantic tokens), incipits with
-    any other semantic token are drawn again.
+    any other semantic token are drawn again. ``emphasis`` makes rare symbols more frequent (another
+    mix: give it its own ``out``).
     """
     out = Path(out)
     index = out / f"index-{count}.tsv"
     if index.is_file():
         return index
     out.mkdir(parents=True, exist_ok=True)
-    config = _Config(out, seed, distorted, vocabulary)
+    config = _Config(out, seed, distorted, vocabulary, emphasis)
     rows: list[tuple[str, int, int, str]] = []
     made = 0
     start = time.perf_counter()
@@ -231,10 +235,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--distorted", action="store_true", help="also write Camera-PrIMuS-like <id>_distorted.jpg")
     parser.add_argument("--vocabulary", type=Path, help="redraw incipits with semantic tokens not in this file")
+    parser.add_argument("--multirest", type=float, default=Emphasis.multirest,
+                        help="share of incipits that open with a multirest")
+    parser.add_argument("--chromatic", type=float, default=Emphasis.chromatic,
+                        help="factor on the chance of notes outside the key")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     vocabulary = read_vocabulary(args.vocabulary) if args.vocabulary else None
-    index = write_dataset(args.out, args.count, args.seed, args.workers, args.distorted, vocabulary)
+    index = write_dataset(args.out, args.count, args.seed, args.workers, args.distorted, vocabulary,
+                          Emphasis(args.multirest, args.chromatic))
     print(index)
 
 

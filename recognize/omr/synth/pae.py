@@ -124,6 +124,22 @@ class Meter:
         return Fraction(3, self.den) if self.compound else Fraction(1, self.den)
 
 
+@dataclass(frozen=True)
+class Emphasis:
+    """How often rare symbols appear. The defaults are the generator's PrIMuS-like mix (same draws for
+    the same rng); a training set can raise them where a model keeps failing: every multirest count is
+    its own semantic token, and accidentals outside the key (naturals in flat keys) are rare."""
+
+    multirest: float = 0.1   # share of incipits that open with a multirest
+    chromatic: float = 1.0   # factor on each incipit's chance of a note outside the key
+
+    def suffix(self) -> str:
+        """A cache-folder suffix naming the values that differ from the defaults ("" for the defaults)."""
+        default = Emphasis()
+        return "".join(f"-{k}{getattr(self, k):g}" for k in ("multirest", "chromatic")
+                       if getattr(self, k) != getattr(default, k))
+
+
 @dataclass
 class Style:
     """Per-incipit character: typical note value, how dotted, rest-, grace- and chromatic-prone it is."""
@@ -185,7 +201,7 @@ def _choose_meter(rng: random.Random) -> Meter:
     return Meter(pae, num, den)
 
 
-def _choose_style(rng: random.Random, meter: Meter) -> Style:
+def _choose_style(rng: random.Random, meter: Meter, chromatic: float = 1.0) -> Style:
     # typical note value relative to the beat: mostly the beat or half of it
     shift = rng.choices([1, 0, -1, -2], weights=[0.12, 0.45, 0.35, 0.08])[0]
     unit = meter.beat * Fraction(2) ** shift if not meter.compound else Fraction(1, meter.den) * Fraction(2) ** shift
@@ -201,7 +217,7 @@ def _choose_style(rng: random.Random, meter: Meter) -> Style:
         p_dot=rng.choice([0.02, 0.08, 0.15, 0.3]),
         p_rest=rng.choice([0.0, 0.02, 0.04, 0.08]),
         p_grace=rng.choice([0.0, 0.0, 0.02, 0.06]),
-        p_chromatic=rng.choice([0.0, 0.02, 0.04, 0.08]),
+        p_chromatic=rng.choice([0.0, 0.02, 0.04, 0.08]) * chromatic,
         p_tie=rng.choice([0.0, 0.0, 0.02, 0.05]),
         beam_span=beam_span,
         minor=rng.random() < 0.3,
@@ -593,14 +609,14 @@ def _write(clef: str, fifths: int, meter: Meter, multirest: int, bars: list[Bar]
     return f"@clef:{clef}\n@keysig:{keysig_pae(fifths)}\n@timesig:{meter.pae}\n@data:{''.join(data)}"
 
 
-def random_incipit(rng: random.Random) -> str:
+def random_incipit(rng: random.Random, emphasis: Emphasis = Emphasis()) -> str:
     """A random PrIMuS-like incipit as Verovio-loadable PAE (``@clef:..\\n@keysig:..\\n@timesig:..\\n@data:..``)."""
     clef = _choose_clef(rng)
     fifths = _choose_key(rng)
     meter = _choose_meter(rng)
-    style = _choose_style(rng, meter)
+    style = _choose_style(rng, meter, emphasis.chromatic)
     multirest = 0
-    if rng.random() < 0.1:
+    if rng.random() < emphasis.multirest:
         multirest = min(2 + int(rng.expovariate(1 / 9)), 60)
     target = round(rng.triangular(6, 36, 12))
     bars = _make_bars(rng, meter, style, target, pickup=not multirest and rng.random() < 0.3)
