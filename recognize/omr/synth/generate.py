@@ -38,7 +38,7 @@ from PIL import Image
 
 from .distort import camera_distort
 from .mei import LabelError, mei_to_agnostic, mei_to_semantic
-from .pae import Emphasis, random_incipit
+from .pae import PRIMUS_LIKE, Emphasis, random_incipit
 from .render import RenderError, render
 
 log = logging.getLogger("recognize")
@@ -66,7 +66,7 @@ class _Config:
     seed: int
     distorted: bool
     vocabulary: frozenset[str] | None
-    emphasis: Emphasis = Emphasis()
+    emphasis: Emphasis = PRIMUS_LIKE
 
 
 def sample_id(seed: int, index: int) -> str:
@@ -81,7 +81,7 @@ def sample_rng(seed: int, index: int, attempt: int = 0) -> random.Random:
 
 
 def make_sample(seed: int, index: int, distorted: bool = False, vocabulary: frozenset[str] | None = None,
-                emphasis: Emphasis = Emphasis()) -> Sample:
+                emphasis: Emphasis = PRIMUS_LIKE) -> Sample:
     """Draw, render and label sample ``index``; incipits Verovio or the labeller reject are drawn again."""
     problems = []
     for attempt in range(MAX_ATTEMPTS):
@@ -188,7 +188,7 @@ def _run(config: _Config, count: int, workers: int) -> Iterable[tuple[tuple[str,
 
 
 def write_dataset(out: Path, count: int, seed: int, workers: int = 2, distorted: bool = False,
-                  vocabulary: frozenset[str] | None = None, emphasis: Emphasis = Emphasis()) -> Path:  # fmt: skip
+                  vocabulary: frozenset[str] | None = None, emphasis: Emphasis = PRIMUS_LIKE) -> Path:  # fmt: skip
     """Generate samples ``0 .. count-1`` of ``seed`` under ``out`` and return the index file.
 
     Samples already on disk are kept, so an interrupted call resumes; when the index already exists the

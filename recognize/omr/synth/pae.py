@@ -140,6 +140,9 @@ class Emphasis:
                        if getattr(self, k) != getattr(default, k))
 
 
+PRIMUS_LIKE = Emphasis()  # the default mix
+
+
 @dataclass
 class Style:
     """Per-incipit character: typical note value, how dotted, rest-, grace- and chromatic-prone it is."""
@@ -609,7 +612,7 @@ def _write(clef: str, fifths: int, meter: Meter, multirest: int, bars: list[Bar]
     return f"@clef:{clef}\n@keysig:{keysig_pae(fifths)}\n@timesig:{meter.pae}\n@data:{''.join(data)}"
 
 
-def random_incipit(rng: random.Random, emphasis: Emphasis = Emphasis()) -> str:
+def random_incipit(rng: random.Random, emphasis: Emphasis = PRIMUS_LIKE) -> str:
     """A random PrIMuS-like incipit as Verovio-loadable PAE (``@clef:..\\n@keysig:..\\n@timesig:..\\n@data:..``)."""
     clef = _choose_clef(rng)
     fifths = _choose_key(rng)
