@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/omr.py [--model exports/omr-semantic.safetensors] [--threads 2]
                                        [--synth-count 300] [--real DIR]
+    .venv/bin/python benchmarks/omr.py --model exports/omr-semantic.int8.onnx   # the runtime-only model
 
 Reports the symbol error rate (token edit distance / reference tokens, micro-averaged), the
 sequence error rate (incipits with any error) and incipits per second on CPU, end to end (image
@@ -49,10 +50,10 @@ def main() -> None:
 
     import torch
 
-    from recognize.core.modelfile import load_model
+    from recognize.core.runtime import open_model
     from recognize.omr.synth.generate import write_dataset
     torch.set_num_threads(args.threads)
-    model = load_model(args.model)
+    model = open_model(args.model, "cpu", args.threads)  # .safetensors on PyTorch, .onnx on ONNX Runtime
     enc = model.preprocess.get("encoding", "semantic")
     synth = ROOT / "data" / "cache" / "omr-bench" / f"seed{SYNTH_SEED}"
     write_dataset(synth, args.synth_count, SYNTH_SEED, workers=args.threads, distorted=True)
