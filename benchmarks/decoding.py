@@ -134,6 +134,7 @@ def main() -> None:
     from recognize.core.modelfile import load_model
     torch.set_num_threads(args.threads)
     models = {"ocr": "ocr-en", "speech": "speech-commands", "omr": "omr-semantic"}
+    widths = [int(w) for w in args.sweep.split(",") if w]
     print(f"torch {torch.__version__}, {args.threads} threads, device {args.device}; items/s = decoding only")
     for task in args.tasks.split(","):
         model = load_model(EXPORTS / f"{models[task]}.safetensors", args.device)
@@ -144,7 +145,6 @@ def main() -> None:
               ("  outside the words" if task == "speech" else ""))
         for s in sets:
             rows = []
-            widths = [int(w) for w in args.sweep.split(",") if w]
             for name, spec in (sweep(task, widths, words) if widths else decoders(task, words, args.device)):
                 dec = make_decoder(spec, model.vocab, args.device)
                 score(dec, s.lps[:4], s.refs[:4], s.error)  # warm-up (LM loading, allocations)

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from .align import best_path, hypothesis_from_ids, hypothesis_from_words
-from .decode import Hypothesis, spelled
+from .decode import Hypothesis, spelled, to_numpy
 from .decoders import DecoderError, DecoderSpec, beam_settings
 from .lm import SPACE, LMInfo
 from .vocab import Vocabulary
@@ -76,7 +76,7 @@ class FlashlightDecoder:
         # directly: torchaudio's ``__call__`` also turns every result into per-frame token and timestep
         # tensors in Python, which cost as much as the search on long lines.
         lp = np.ascontiguousarray(torch.as_tensor(log_probs).detach().float().cpu().numpy())  # numpy from ONNX
-        lengths = torch.as_tensor(lengths).detach().cpu().numpy()
+        lengths = to_numpy(lengths)
         search, v = self._decoder.decoder.decode, lp.shape[2]
         out = []
         for i in range(lp.shape[0]):

@@ -47,7 +47,7 @@ def synth_items(source: DataSource, height: int, encoding: str, cache: Path) -> 
     from .synth.generate import write_dataset
     from .synth.pae import Emphasis
     distorted = bool(source.options.get("distorted", False))
-    emphasis = Emphasis(**{k: float(source.options[k]) for k in ("multirest", "chromatic") if k in source.options})
+    emphasis = Emphasis.from_options(source.options)
     out = cache / "omr-synth" / f"seed{source.seed}{'-distorted' if distorted else ''}{emphasis.suffix()}"
     write_dataset(out, source.count, source.seed, workers=int(source.options.get("workers", 2)),
                   distorted=distorted, emphasis=emphasis)

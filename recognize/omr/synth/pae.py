@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
 
 STEPS = "CDEFGAB"
@@ -135,9 +135,13 @@ class Emphasis:
 
     def suffix(self) -> str:
         """A cache-folder suffix naming the values that differ from the defaults ("" for the defaults)."""
-        default = Emphasis()
-        return "".join(f"-{k}{getattr(self, k):g}" for k in ("multirest", "chromatic")
-                       if getattr(self, k) != getattr(default, k))
+        return "".join(f"-{f.name}{getattr(self, f.name):g}" for f in fields(self)
+                       if getattr(self, f.name) != f.default)
+
+    @classmethod
+    def from_options(cls, options: dict) -> Emphasis:
+        """The knobs a data source's ``options`` set (other options are not the generator's)."""
+        return cls(**{f.name: float(options[f.name]) for f in fields(cls) if f.name in options})
 
 
 PRIMUS_LIKE = Emphasis()  # the default mix
@@ -204,7 +208,7 @@ def _choose_meter(rng: random.Random) -> Meter:
     return Meter(pae, num, den)
 
 
-def _choose_style(rng: random.Random, meter: Meter, chromatic: float = 1.0) -> Style:
+def _choose_style(rng: random.Random, meter: Meter, chromatic: float) -> Style:
     # typical note value relative to the beat: mostly the beat or half of it
     shift = rng.choices([1, 0, -1, -2], weights=[0.12, 0.45, 0.35, 0.08])[0]
     unit = meter.beat * Fraction(2) ** shift if not meter.compound else Fraction(1, meter.den) * Fraction(2) ** shift
