@@ -161,6 +161,29 @@ def test_render_is_a_trimmed_primus_sized_1bit_image():
     assert abs(image.shape[1] - 2 * MARGIN - 1039) < 30 and abs(image.shape[0] - 2 * MARGIN - 153) < 8
 
 
+def _multirest_block_px(image: np.ndarray, search: int = 450) -> int:
+    """Longest horizontal ink run, in the first ``search`` columns, on a row that is not a staff line."""
+    ink = image[:, :search] == 0
+    rows = [r for r in ink if r.mean() < 0.9]
+    longest = 0
+    for row in rows:
+        run = 0
+        for v in row:
+            run = run + 1 if v else 0
+            longest = max(longest, run)
+    return longest
+
+
+def test_render_draws_multirests_as_primus_did():
+    # the real 000051652-1_2_1.png (23 bars, natural width): a 91-px bar between 4-px caps (99 px in all);
+    # Verovio 6 alone draws 178 px
+    image, _ = render(REAL_LIKE)
+    assert abs(_multirest_block_px(image) - 99) <= 4
+    # 2 bars: a block too (PrIMuS has no church-rest symbols), not Verovio 6's breve rest
+    image, _ = render(REAL_LIKE.replace("=23/", "=2/"))
+    assert abs(_multirest_block_px(image) - 99) <= 4
+
+
 def test_render_rejects_bad_and_overlong_pae():
     with pytest.raises(RenderError):
         render("@clef:G-2\n@keysig:\n@timesig:4/4\n@data:'4CDQ")

@@ -6,6 +6,7 @@ One Verovio toolkit per process is created lazily and reused (creating one costs
 from __future__ import annotations
 
 import io
+import random
 import re
 
 import numpy as np
@@ -30,7 +31,18 @@ VEROVIO_OPTIONS = {
     # gives PrIMuS's 3 px staff lines and its ink density (measured on real PNGs against re-rendered PAE).
     "staffLineWidth": 0.3,
     "stemWidth": 0.25,
+    # PrIMuS draws every multirest, 2 to 4 bars included, as a block with its count (its agnostic vocabulary has
+    # multirest-L3 and no church-rest symbols); Verovio 6's "auto" draws 2-4 bars as breve/long rest symbols.
+    "multiRestStyle": "block",
 }
+# PrIMuS's multirest block (Verovio 2.0) is 99 px wide, 4-px end caps included, whatever the count in an incipit
+# left at its natural width (000051652-1_2_1: 23 bars, 000102582-1_1_2: 14), and stretched with the rest in a
+# justified one (000102574-1_1_2: 150 px). Verovio 6 draws 106 px for 5 bars up to 178 px for 23 and hardly
+# stretches it, so a justified incipit's block is drawn wider than 99 px only as far as Verovio's own reaches.
+MULTIREST_WIDTH = 990  # SVG units (10 per pixel)
+MULTIREST_CAP = 40  # end-cap width (Verovio 6: 44, which rasterises to 5 px)
+JUSTIFIED_STRETCH = (1.2, 1.7)  # drawn per incipit for a justified one: one real observation (1.52)
+CONTENT_WIDTH = 20000  # SVG units: pageWidth minus Verovio's default 500-unit margins
 HALF_PIXEL = 5  # SVG units (10 per pixel at scale 100): centres staff lines on pixel rows
 MARGIN = 1  # white pixels kept around the ink, as in the real PrIMuS PNGs
 MAX_WIDTH = 2100  # PrIMuS images are at most 2002 px wide (the page width minus Verovio's margins)
@@ -108,6 +120,34 @@ def _shift_half_pixel(svg: str) -> str:
     )
 
 
+def _staff_right_end(svg: str) -> int:
+    """Right end of the system, in SVG units: the furthest staff-line end (staff lines are 27 units thick)."""
+    return max(int(x) for x in re.findall(r'<path d="M\d+ \d+ L(\d+) \d+" stroke-width="27"', svg))
+
+
+_MULTIREST = re.compile(
+    r'(class="multiRest">\s*<rect x=")(\d+)(" y="\d+" height="\d+" width=")(\d+)'
+    r'("[^>]*>\s*<rect x=")(\d+)("[^>]*>\s*<rect x=")(\d+)(" y="\d+" height="\d+" width=")(\d+)'
+)
+
+
+def _primus_multirests(svg: str, pae: str) -> str:
+    """Redraw each multirest block at PrIMuS's width, on the same centre (its count stays centred above it)."""
+    if 'class="multiRest"' not in svg:
+        return svg
+    stretch = 1.0
+    if _staff_right_end(svg) >= CONTENT_WIDTH - 100:  # justified to the full line
+        stretch = random.Random(pae).uniform(*JUSTIFIED_STRETCH)
+
+    def redraw(m: re.Match) -> str:
+        x, width, cap = int(m[2]), int(m[4]), MULTIREST_CAP
+        new_width = min(width, round(MULTIREST_WIDTH * stretch))  # never wider: the bar itself does not move
+        left = x + (width - new_width) // 2
+        return (f"{m[1]}{left}{m[3]}{new_width}{m[5]}{left}{m[7]}{left + new_width - cap}{m[9]}{cap}")
+
+    return _MULTIREST.sub(redraw, svg)
+
+
 def _system_count(svg: str) -> int:
     return len(re.findall(r'class="system"', svg))
 
@@ -118,7 +158,7 @@ def render(pae: str, margin: int = MARGIN) -> tuple[np.ndarray, str]:
     svg = tk.renderToSVG(1)
     if tk.getPageCount() != 1 or _system_count(svg) != 1:
         raise RenderError("incipit does not fit one system")
-    image = binarize(trim(rasterize(_shift_half_pixel(svg)), margin))
+    image = binarize(trim(rasterize(_shift_half_pixel(_primus_multirests(svg, pae))), margin))
     if image.shape[1] > MAX_WIDTH:
         raise RenderError(f"incipit too wide: {image.shape[1]} px > {MAX_WIDTH}")
     return image, _mei(tk)
