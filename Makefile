@@ -26,7 +26,7 @@ $(STAMP_APT): data/setup_tts.sh
 	@touch $@
 
 $(STAMP_PIP): $(STAMP_APT) pyproject.toml requirements.lock data/setup_kenlm.sh
-	@bash data/check_disk.sh $(VENV) 8
+	@bash data/check_disk.sh $(VENV) 7
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.lock
