@@ -40,9 +40,10 @@ VEROVIO_OPTIONS = {
 # justified one (000102574-1_1_2: 150 px). Verovio 6 draws 106 px for 5 bars up to 178 px for 23 and hardly
 # stretches it, so a justified incipit's block is drawn wider than 99 px only as far as Verovio's own reaches.
 MULTIREST_WIDTH = 990  # SVG units (10 per pixel)
-MULTIREST_CAP = 40  # end-cap width (Verovio 6: 44, which rasterises to 5 px)
+MULTIREST_CAP = 40  # right end-cap width (Verovio 6: 44, which rasterises to 5 px); the left cap keeps 44, as
+# in every image the shipped model was trained on since multirests were redrawn
 JUSTIFIED_STRETCH = (1.2, 1.7)  # drawn per incipit for a justified one: one real observation (1.52)
-CONTENT_WIDTH = 20000  # SVG units: pageWidth minus Verovio's default 500-unit margins
+PAGE_MARGIN = 50  # Verovio's default left and right page margins, in pixels
 HALF_PIXEL = 5  # SVG units (10 per pixel at scale 100): centres staff lines on pixel rows
 MARGIN = 1  # white pixels kept around the ink, as in the real PrIMuS PNGs
 MAX_WIDTH = 2100  # PrIMuS images are at most 2002 px wide (the page width minus Verovio's margins)
@@ -120,14 +121,18 @@ def _shift_half_pixel(svg: str) -> str:
     )
 
 
-def _staff_right_end(svg: str) -> int:
-    """Right end of the system, in SVG units: the furthest staff-line end (staff lines are 27 units thick)."""
-    return max(int(x) for x in re.findall(r'<path d="M\d+ \d+ L(\d+) \d+" stroke-width="27"', svg))
+def _is_justified(svg: str) -> bool:
+    """Whether Verovio stretched the system to the full line: its staff lines (the furthest-reaching
+    horizontal paths) end at the page's right margin, in SVG units (10 per pixel)."""
+    right_end = max(int(end) for _, end in re.findall(r'<path d="M\d+ (\d+) L(\d+) \1"', svg))
+    return right_end >= (VEROVIO_OPTIONS["pageWidth"] - 2 * PAGE_MARGIN) * 10 - 100
 
 
+# a multirest's block, then its two end caps: the block's x and width are read; they, the caps' x and
+# the right cap's width are rewritten (the unnamed groups are the text kept between them)
 _MULTIREST = re.compile(
-    r'(class="multiRest">\s*<rect x=")(\d+)(" y="\d+" height="\d+" width=")(\d+)'
-    r'("[^>]*>\s*<rect x=")(\d+)("[^>]*>\s*<rect x=")(\d+)(" y="\d+" height="\d+" width=")(\d+)'
+    r'(class="multiRest">\s*<rect x=")(?P<x>\d+)(" y="\d+" height="\d+" width=")(?P<width>\d+)'
+    r'("[^>]*>\s*<rect x=")\d+("[^>]*>\s*<rect x=")\d+(" y="\d+" height="\d+" width=")\d+'
 )
 
 
@@ -135,15 +140,14 @@ def _primus_multirests(svg: str, pae: str) -> str:
     """Redraw each multirest block at PrIMuS's width, on the same centre (its count stays centred above it)."""
     if 'class="multiRest"' not in svg:
         return svg
-    stretch = 1.0
-    if _staff_right_end(svg) >= CONTENT_WIDTH - 100:  # justified to the full line
-        stretch = random.Random(pae).uniform(*JUSTIFIED_STRETCH)
+    stretch = random.Random(pae).uniform(*JUSTIFIED_STRETCH) if _is_justified(svg) else 1.0
 
     def redraw(m: re.Match) -> str:
-        x, width, cap = int(m[2]), int(m[4]), MULTIREST_CAP
+        x, width = int(m["x"]), int(m["width"])
         new_width = min(width, round(MULTIREST_WIDTH * stretch))  # never wider: the bar itself does not move
         left = x + (width - new_width) // 2
-        return (f"{m[1]}{left}{m[3]}{new_width}{m[5]}{left}{m[7]}{left + new_width - cap}{m[9]}{cap}")
+        right_cap = left + new_width - MULTIREST_CAP
+        return f"{m[1]}{left}{m[3]}{new_width}{m[5]}{left}{m[6]}{right_cap}{m[7]}{MULTIREST_CAP}"
 
     return _MULTIREST.sub(redraw, svg)
 
