@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import random
 import re
 from collections import Counter
@@ -14,10 +16,10 @@ from lxml import etree
 from PIL import Image
 
 from recognize.omr.synth.distort import camera_distort
-from recognize.omr.synth.generate import write_dataset
+from recognize.omr.synth.generate import STAMP, rendering_stamp, write_dataset
 from recognize.omr.synth.mei import mei_to_semantic
 from recognize.omr.synth.pae import Emphasis, random_incipit, spelled
-from recognize.omr.synth.render import MARGIN, RenderError, load, pae_to_mei, render
+from recognize.omr.synth.render import MARGIN, RENDERING, RenderError, load, pae_to_mei, render
 
 MEI = "{http://www.music-encoding.org/ns/mei}"
 SEEDS = range(200)
@@ -249,3 +251,25 @@ def test_write_dataset_layout_determinism_and_resume(tmp_path):
     assert _snapshot(two) == _snapshot(one)
     untouched = [name for name in before if not name.startswith(rows[3][0]) and not name.startswith("index")]
     assert all(after[name] == before[name] for name in untouched)
+
+
+def test_write_dataset_draws_again_what_another_rendering_drew(tmp_path, caplog):
+    """A cache drawn by another rendering (or unstamped, from before stamps) is never mixed with new samples."""
+    out = tmp_path / "cache"
+    index = write_dataset(out, 2, seed=3, workers=1)
+    stamp = json.loads((out / STAMP).read_text(encoding="utf-8"))
+    assert stamp == rendering_stamp() and stamp["rendering"] == RENDERING
+    fresh = _snapshot(out)
+    png = out / "synth-3-0000000" / "synth-3-0000000.png"
+    png.write_bytes(b"drawn by an older renderer")
+    assert write_dataset(out, 2, seed=3, workers=1) == index and png.read_bytes() == b"drawn by an older renderer"
+
+    (out / STAMP).write_text(json.dumps({**stamp, "rendering": RENDERING - 1}), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="recognize"):
+        write_dataset(out, 2, seed=3, workers=1)
+    assert "2 incipits were drawn by" in caplog.text and _snapshot(out) == fresh
+
+    png.write_bytes(b"unstamped")
+    (out / STAMP).unlink()
+    write_dataset(out, 2, seed=3, workers=1)
+    assert _snapshot(out) == fresh

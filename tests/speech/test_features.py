@@ -1,6 +1,7 @@
 """Log-mel features (shapes, frame count, normalisation, fit with the core model) and augmentation."""
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import numpy as np
@@ -14,6 +15,7 @@ from recognize.speech.augment import (
     augment_features,
     augment_waveform,
     colored_noise,
+    hard_clip,
     mix_noise,
     pitch_shift,
     reverberate,
@@ -175,6 +177,26 @@ def test_reverb_keeps_length_and_level():
     x = speech_like(0.5)
     y = reverberate(x, 0.4, random.Random(0))
     assert len(y) == len(x) and np.sqrt(np.mean(y ** 2)) == pytest.approx(np.sqrt(np.mean(x ** 2)), rel=1e-3)
+
+
+def test_hard_clip_flattens_the_peaks_at_full_scale():
+    x = sine(300, 0.5) * 0.2
+    y = hard_clip(x, 6.0)
+    assert len(y) == len(x) and y.dtype == np.float32 and np.abs(y).max() == pytest.approx(1.0)
+    flat = np.abs(y) >= 1.0
+    assert 0.62 < flat.mean() < 0.71  # a sine driven to twice full scale (6 dB) is flat where |sin| >= 1/2: 2/3
+    assert np.allclose(y[~flat], x[~flat] * 10 ** (6 / 20) / np.abs(x).max(), atol=1e-5)  # the rest: scaled only
+    assert np.array_equal(hard_clip(np.zeros(100, np.float32), 6.0), np.zeros(100, np.float32))
+
+
+def test_clipping_is_off_by_default_and_draws_nothing_then():
+    """Recipes written before the clipping transform get the same augmented samples as before."""
+    x = speech_like()
+    cfg = AugmentConfig(speed_p=1, shift_p=1, noise_p=1, gain_p=1)
+    before = augment_waveform(x, random.Random(7), cfg)
+    assert np.array_equal(augment_waveform(x, random.Random(7), dataclasses.replace(cfg, clip_p=0.0)), before)
+    clipped = augment_waveform(x, random.Random(7), dataclasses.replace(cfg, clip_p=1.0, gain_p=0.0))
+    assert np.abs(clipped).max() == pytest.approx(1.0) and (np.abs(clipped) >= 1.0).sum() > 1
 
 
 def test_spec_augment_masks_within_limits():

@@ -9,11 +9,13 @@ Layout (as PrIMuS / Camera-PrIMuS)::
     out/<id>/<id>.mei              Verovio's MEI, the source of both label files
     out/<id>/<id>.pae
     out/index-<count>.tsv          id, width, height, semantic (space-separated); written last
+    out/rendering.json             the rendering (``render.RENDERING``) and Verovio version that drew them
 
 Sample ``i`` depends only on ``(seed, i)``: its rng is ``random.Random(seed * 1_000_003 + i)``; when the incipit
 cannot be rendered on one system or labelled in the PrIMuS vocabulary it is drawn again from a derived rng.
 Each sample folder appears atomically (written to a temporary folder, then renamed), so an interrupted run
-resumes where it stopped and a finished one returns at once.
+resumes where it stopped and a finished one returns at once. Samples drawn by another rendering or Verovio
+version (or before stamps existed) are deleted and drawn again, so a cache never mixes two drawings.
 
 CLI: ``python -m recognize.omr.synth.generate OUT --count N --seed S --workers W [--distorted]``
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import logging
 import multiprocessing as mp
 import os
@@ -31,6 +34,7 @@ import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +43,7 @@ from PIL import Image
 from .distort import camera_distort
 from .mei import LabelError, mei_to_agnostic, mei_to_semantic
 from .pae import PRIMUS_LIKE, Emphasis, random_incipit
-from .render import RenderError, render
+from .render import RENDERING, RenderError, render
 
 log = logging.getLogger("recognize")
 
@@ -47,6 +51,7 @@ SEED_STRIDE = 1_000_003
 MAX_ATTEMPTS = 50
 PRIMUS_INK = 57  # gray of the ink in PrIMuS's palette PNGs
 PROGRESS_EVERY = 500
+STAMP = "rendering.json"
 
 
 @dataclass
@@ -197,10 +202,10 @@ def write_dataset(out: Path, count: int, seed: int, workers: int = 2, distorted:
     mix: give it its own ``out``).
     """
     out = Path(out)
+    _match_rendering(out)
     index = out / f"index-{count}.tsv"
     if index.is_file():
         return index
-    out.mkdir(parents=True, exist_ok=True)
     config = _Config(out, seed, distorted, vocabulary, emphasis)
     rows: list[tuple[str, int, int, str]] = []
     made = 0
@@ -215,6 +220,30 @@ def write_dataset(out: Path, count: int, seed: int, workers: int = 2, distorted:
     for stale in out.glob(".tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)
     return index
+
+
+def rendering_stamp() -> dict:
+    """What a sample's pixels depend on besides ``(seed, index)``: this package's drawing and Verovio."""
+    return {"rendering": RENDERING, "verovio": version("verovio")}
+
+
+def _match_rendering(out: Path) -> None:
+    """Create ``out`` stamped with the current rendering; if it holds samples drawn by another (or unstamped
+    ones, from before stamps), delete them and the index files, so that they are drawn again."""
+    stamp, want = out / STAMP, rendering_stamp()
+    have = json.loads(stamp.read_text(encoding="utf-8")) if stamp.is_file() else None
+    if have == want:
+        return
+    stale = sorted(out.glob("synth-*")) if out.is_dir() else []
+    if stale:
+        log.warning("omr synth %s: its %d incipits were drawn by %s, not %s: drawing them again", out, len(stale),
+                    have or "an unstamped older version", want)
+        for folder in stale:
+            shutil.rmtree(folder)
+        for index in out.glob("index-*.tsv"):
+            index.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps(want) + "\n", encoding="utf-8")
 
 
 def _write_index(index: Path, rows: list[tuple[str, int, int, str]]) -> None:

@@ -43,6 +43,9 @@ MULTIREST_WIDTH = 990  # SVG units (10 per pixel)
 MULTIREST_CAP = 40  # right end-cap width (Verovio 6: 44, which rasterises to 5 px); the left cap keeps 44, as
 # in every image the shipped model was trained on since multirests were redrawn
 JUSTIFIED_STRETCH = (1.2, 1.7)  # drawn per incipit for a justified one: one real observation (1.52)
+# Bump on any change to how an incipit is drawn: a cache of samples drawn otherwise is drawn again
+# (generate.write_dataset). 1: Verovio's own multirests (caches without a stamp); 2: multirests as PrIMuS.
+RENDERING = 2
 PAGE_MARGIN = 50  # Verovio's default left and right page margins, in pixels
 HALF_PIXEL = 5  # SVG units (10 per pixel at scale 100): centres staff lines on pixel rows
 MARGIN = 1  # white pixels kept around the ink, as in the real PrIMuS PNGs
