@@ -85,8 +85,8 @@ def time_shift(x: np.ndarray, shift: int) -> np.ndarray:
 def hard_clip(x: np.ndarray, drive_db: float) -> np.ndarray:
     """An overdriven microphone: scale so the peak is ``drive_db`` over full scale, clip to [-1, 1].
 
-    Real clips are: 47 of the 2,380 Speech Commands training clips (split seed 1), from 15 speakers,
-    have flat-topped peaks at full scale. No other transform here makes that kind of distortion.
+    Some real recordings are: 47 of the 2,380 Speech Commands training clips (split seed 1), from 15
+    speakers, have flat-topped peaks at full scale. No other transform here makes that distortion.
     """
     peak = float(np.max(np.abs(x))) if len(x) else 0.0
     if peak <= 0.0:

@@ -12,6 +12,7 @@ from recognize.core.model import ConvBlock, CTCModel, FrontendConfig, ModelConfi
 from recognize.speech import features
 from recognize.speech.augment import (
     AugmentConfig,
+    apply_gain,
     augment_features,
     augment_waveform,
     colored_noise,
@@ -190,13 +191,23 @@ def test_hard_clip_flattens_the_peaks_at_full_scale():
 
 
 def test_clipping_is_off_by_default_and_draws_nothing_then():
-    """Recipes written before the clipping transform get the same augmented samples as before."""
+    """Recipes written before the clipping transform get the same augmented samples as before: with
+    ``clip_p`` 0 the rng is not drawn for it, so the gain is the draw right after the five transforms'."""
     x = speech_like()
-    cfg = AugmentConfig(speed_p=1, shift_p=1, noise_p=1, gain_p=1)
-    before = augment_waveform(x, random.Random(7), cfg)
-    assert np.array_equal(augment_waveform(x, random.Random(7), dataclasses.replace(cfg, clip_p=0.0)), before)
-    clipped = augment_waveform(x, random.Random(7), dataclasses.replace(cfg, clip_p=1.0, gain_p=0.0))
-    assert np.abs(clipped).max() == pytest.approx(1.0) and (np.abs(clipped) >= 1.0).sum() > 1
+    off = AugmentConfig(speed_p=0, shift_p=0, noise_p=0, gain_p=1)
+    assert off.clip_p == 0.0
+    rng = random.Random(7)
+    draws = [rng.random() for _ in range(6)]  # speed, pitch, shift, reverb, noise: skipped; gain: taken
+    assert draws[5] < 1
+    expected = apply_gain(x, rng.uniform(*off.gain_db))
+    assert np.array_equal(augment_waveform(x, random.Random(7), off), expected)
+
+    on = dataclasses.replace(off, clip_p=1.0, gain_p=0.0)
+    rng = random.Random(7)
+    [rng.random() for _ in range(6)]  # the five skipped transforms, then clipping: taken
+    expected = hard_clip(x, rng.uniform(*on.clip_drive_db))
+    clipped = augment_waveform(x, random.Random(7), on)
+    assert np.array_equal(clipped, expected) and (np.abs(clipped) >= 1.0).sum() > 1
 
 
 def test_spec_augment_masks_within_limits():

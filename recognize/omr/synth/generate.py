@@ -231,7 +231,10 @@ def _match_rendering(out: Path) -> None:
     """Create ``out`` stamped with the current rendering; if it holds samples drawn by another (or unstamped
     ones, from before stamps), delete them and the index files, so that they are drawn again."""
     stamp, want = out / STAMP, rendering_stamp()
-    have = json.loads(stamp.read_text(encoding="utf-8")) if stamp.is_file() else None
+    try:
+        have = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # missing (made before stamps) or unreadable: drawn by an unknown version
+        have = None
     if have == want:
         return
     stale = sorted(out.glob("synth-*")) if out.is_dir() else []
