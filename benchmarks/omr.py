@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/omr.py [--model exports/omr-semantic.safetensors] [--threads 2]
                                        [--synth-count 300] [--real DIR]
-    .venv/bin/python benchmarks/omr.py --model exports/omr-semantic.onnx        # the runtime-only model
+    .venv/bin/python benchmarks/omr.py --model exports/omr-semantic.int8.onnx   # the runtime-only model
 
 Reports the symbol error rate (token edit distance / reference tokens, micro-averaged), the
 sequence error rate (incipits with any error) and incipits per second on CPU, end to end (image
