@@ -2,6 +2,7 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
@@ -58,6 +59,10 @@ def test_bad_inputs_each_fail_alone(tiny_model, lines, tmp_path, monkeypatch):
     (bad / "text.png").write_text("this is not an image\n")
     Image.new("L", (1, 1), 255).save(bad / "tiny.png")
     render_line("wide").resize((20000, 32)).save(bad / "wide.png")
+    two = [np.asarray(render_line(t)) for t in ("two", "lines")]
+    w = max(a.shape[1] for a in two)
+    Image.fromarray(np.vstack([np.pad(a, ((0, 12), (0, w - a.shape[1])), constant_values=255) for a in two])).save(
+        bad / "page.png")
     (bad / "locked.png").write_bytes(good)
     (tmp_path / "noimages").mkdir()
     (tmp_path / "noimages" / "readme.txt").write_text("nothing here")
@@ -76,11 +81,12 @@ def test_bad_inputs_each_fail_alone(tiny_model, lines, tmp_path, monkeypatch):
     errors = [line for line in r.stderr.splitlines() if line.startswith("recognize: error:")]
     reasons = {line.split(": ")[2].rsplit("/", 1)[-1]: line for line in errors}
     assert set(reasons) == {"empty.png", "truncated.png", "text.png", "tiny.png", "wide.png", "locked.png",
-                            "noimages"}, r.stderr
+                            "page.png", "noimages"}, r.stderr
     assert "empty file" in reasons["empty.png"]
     assert "not an image" in reasons["text.png"]
     assert "too small" in reasons["tiny.png"] and "too long" in reasons["wide.png"]
     assert "Permission denied" in reasons["locked.png"]
+    assert "2 text lines one above the other" in reasons["page.png"]
     assert "no input files" in reasons["noimages"]
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert written == ["a.alto.xml", "a.txt", "sub/b.alto.xml", "sub/b.txt"]  # no partial outputs

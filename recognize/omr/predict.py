@@ -17,7 +17,7 @@ MAX_COLUMNS = 16_000  # columns after scaling to the model height
 def prepare(path: str | Path, height: int) -> PreparedImage:
     """Read one single-staff image; raises ImageInputError with a one-line reason."""
     gray = read_gray(path)
-    check_size(gray, height, "staff", MIN_HEIGHT, MAX_COLUMNS, "split it into systems")
+    check_size(gray, height, "staff", MIN_HEIGHT, MAX_COLUMNS, "split it into systems", "staves")
     return prepare_array(gray, height, str(path))
 
 

@@ -18,7 +18,7 @@ from ..core.runtime import LoadedModel
 from .audio import AudioInputError, read_audio, stream_chunks
 from .features import FeatureConfig, frame_seconds, log_mel_numpy
 from .result import Transcript, Word
-from .segment import frame_energy, speech_regions
+from .segment import QUIET_DB, frame_energy, speech_regions
 
 LONG_SECONDS = 5.0    # longer files are streamed and cut into speech regions (training utterances: 1-5 s)
 CHUNK_SECONDS = 12.0  # window read at a time from a long file
@@ -138,8 +138,16 @@ def _run(model: LoadedModel, x: np.ndarray, lengths: np.ndarray, energies: list[
     cfg = FeatureConfig.from_dict(model.preprocess)
     hop = frame_seconds(cfg)
     hyps = decoding.decode(*model.run(x, lengths), model.vocab)
-    return [(words_from(h, hop * model.width_stride, float(n) * hop, e, hop, decoding.threshold), h.nbest())
+    return [([], []) if silent(e) else
+            (words_from(h, hop * model.width_stride, float(n) * hop, e, hop, decoding.threshold), h.nbest())
             for h, n, e in zip(hyps, lengths.tolist(), energies)]
+
+
+def silent(energy: np.ndarray | None) -> bool:
+    """Nothing to hear: every frame below ``QUIET_DB`` (digital silence, a muted input). The network
+    never heard such input in training and may read a word into it; long files get no speech region
+    there either (``segment.speech_regions``)."""
+    return energy is not None and (not len(energy) or float(energy.max()) < QUIET_DB)
 
 
 def _stream(model: LoadedModel, path: str, cfg: FeatureConfig, decoding: Decoding) -> list[Word]:

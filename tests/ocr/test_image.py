@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from recognize.core.image import ink_bands
 from recognize.ocr.image import ImageInputError, check_size, normalize, read_gray
 
 from helpers import render_line
@@ -72,3 +73,45 @@ def test_size_limits():
     with pytest.raises(ImageInputError, match="too long"):
         check_size(np.zeros((32, 20000), np.uint8), 32)
     check_size(np.zeros((40, 2000), np.uint8), 32)
+
+
+def page(lines: list[Image.Image], gap: int = 20) -> np.ndarray:
+    """The lines one above the other on one white image, ``gap`` blank rows apart."""
+    width = max(im.width for im in lines)
+    rows = []
+    for k, im in enumerate(lines):
+        if k:
+            rows.append(np.full((gap, width), 255, np.uint8))
+        rows.append(np.pad(np.asarray(im), ((0, 0), (0, width - im.width)), constant_values=255))
+    return np.vstack(rows)
+
+
+def test_a_page_of_lines_is_refused_with_where_its_lines_are(line):
+    text = page([render_line(t, 24) for t in ("Hello, world", "second line", "and a third")])
+    assert len(ink_bands(text)) == 3
+    with pytest.raises(ImageInputError, match=r"^3 text lines one above the other \(ink in rows \d+-\d+, "):
+        check_size(text, 32)
+    with pytest.raises(ImageInputError, match="3 text lines"):  # printed light on dark
+        check_size(255 - text, 32)
+    check_size(np.asarray(line), 32)
+
+
+def test_a_line_with_an_underline_specks_and_a_faint_stroke_is_one_line(line):
+    a = np.asarray(line).copy()
+    h, w = a.shape
+    a = np.vstack([np.full((6, w), 255, np.uint8), a, np.full((10, w), 255, np.uint8)])
+    a[-5:-3, 4:-4] = 0                 # a rule under the line, a blank gap away
+    a[1:3, w // 2:w // 2 + 3] = 0      # a speck above it
+    assert len(ink_bands(a)) == 1
+    faint = np.asarray(line).copy()
+    faint[h // 2 - 1:h // 2 + 1] = np.maximum(faint[h // 2 - 1:h // 2 + 1], 200)  # strokes fade mid-height
+    assert len(ink_bands(faint)) == 1
+    assert ink_bands(np.full((40, 200), 255, np.uint8)) == []  # blank: nothing to count
+
+
+def test_an_image_too_large_for_pillow_is_refused_with_its_size(tmp_path, monkeypatch):
+    p = tmp_path / "huge.png"
+    Image.new("L", (100, 50), 255).save(p)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # Pillow refuses images over twice this
+    with pytest.raises(ImageInputError, match=r"too large to decode: Image size \(5000 pixels\)"):
+        read_gray(p)

@@ -34,11 +34,14 @@ def omr_model(tmp_path_factory):
     return model_file(tmp_path_factory.mktemp("m") / "omr.safetensors")
 
 
-def staff(path, width=400, height=120):
-    im = Image.new("L", (width, height), 255)
+def staff(path, width=400, height=120, staves=1):
+    im = Image.new("L", (width, height * staves), 255)
     d = ImageDraw.Draw(im)
-    for k in range(5):
-        d.line([(5, 40 + 10 * k), (width - 5, 40 + 10 * k)], fill=0)
+    for top in range(40, height * staves, height):
+        for k in range(5):
+            d.line([(5, top + 10 * k), (width - 5, top + 10 * k)], fill=0)
+        for x in range(5, width, 80):  # barlines join the five lines into one band of ink
+            d.line([(x, top), (x, top + 40)], fill=0, width=2)
     path.parent.mkdir(parents=True, exist_ok=True)
     im.save(path)
     return path
@@ -99,12 +102,14 @@ def test_bad_inputs_fail_alone(omr_model, tmp_path):
     (tmp_path / "in" / "empty.png").write_bytes(b"")
     (tmp_path / "in" / "text.png").write_text("not an image")
     Image.new("L", (8, 8), 255).save(tmp_path / "in" / "tiny.png")
+    staff(tmp_path / "in" / "two.png", staves=2)
     out = tmp_path / "out"
     r = runner.invoke(app, ["omr", str(tmp_path / "in"), "-m", str(omr_model), "-o", str(out), "--device", "cpu"])
     assert r.exit_code == 1
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("recognize: error:")]
-    assert len(lines) == 3 and all(str(tmp_path) in ln for ln in lines)
+    assert len(lines) == 4 and all(str(tmp_path) in ln for ln in lines)
     assert "empty file" in r.stderr and "not an image" in r.stderr and "too small for a staff" in r.stderr
+    assert "2 staves one above the other" in r.stderr
     assert (out / "good.semantic").is_file() and good.is_file()
     assert sorted(p.name for p in out.iterdir()) == ["good.semantic"]
 

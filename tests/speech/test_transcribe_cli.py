@@ -111,3 +111,28 @@ def test_eval_reads_a_manifest(speech_model, audio_dir):
     assert 0 <= entry["accuracy"] <= 1 and entry["wer"] >= 0 and entry["decoder"] == {"name": "greedy"}
     r = runner.invoke(app, ["eval", "-m", str(speech_model), str(audio_dir / "missing")])
     assert r.exit_code == 1 and "missing" in r.stderr
+
+
+def test_silence_gives_no_words(tmp_path):
+    """A model that reads an "a" everywhere reads it in a tone, but nothing in digital silence or in
+    noise 80 dB below full scale."""
+    pre = {**preprocess_defaults(), "n_mels": 40}
+    cfg = ModelConfig(FrontendConfig(height=40, blocks=[ConvBlock(4, pool=(2, 2))]), RNNConfig(layers=1, hidden=8))
+    vocab = Vocabulary(["<blank>", *base_tokens()])
+    net = CTCModel(cfg, len(vocab))
+    with torch.no_grad():
+        net.head.weight.zero_()
+        net.head.bias.fill_(-5.0)
+        net.head.bias[vocab.tokens.index("a")] = 5.0
+    model = save_model(tmp_path / "a.safetensors", net, vocab, {"task": "speech", "preprocess": pre})
+    t = np.arange(16000) / 16000
+    sf.write(tmp_path / "tone.wav", 0.3 * np.sin(2 * np.pi * 440 * t), 16000)
+    sf.write(tmp_path / "zeros.wav", np.zeros(16000), 16000)
+    sf.write(tmp_path / "hiss.wav", 1e-4 * np.random.default_rng(0).standard_normal(16000), 16000, subtype="FLOAT")
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["transcribe", "-m", str(model), "-o", str(out), "-f", "json", "--device", "cpu",
+                            *(str(tmp_path / f"{n}.wav") for n in ("tone", "zeros", "hiss"))])
+    assert r.exit_code == 0, r.output
+    docs = {n: json.loads((out / f"{n}.json").read_text()) for n in ("tone", "zeros", "hiss")}
+    assert docs["tone"]["text"] == "a" and len(docs["tone"]["words"]) == 1
+    assert [(d["text"], d["words"]) for n, d in docs.items() if n != "tone"] == [("", [])] * 2
