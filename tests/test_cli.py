@@ -96,6 +96,9 @@ def test_usage_errors_exit_2(tiny_model, lines, tmp_path):
     assert run("ocr", "-m", tiny_model, "-f", "pdf", lines).exit_code == 2
     assert run("ocr", "-m", tmp_path / "missing.safetensors", lines).exit_code == 2
     assert run("ocr", "-m", tiny_model, "-f", "txt", "-f", "json", lines).exit_code == 2  # several formats need -o
+    (tmp_path / "a_file").write_text("")
+    r = run("ocr", "-m", tiny_model, "-o", tmp_path / "a_file", lines)
+    assert r.exit_code == 2 and "exists and is not a directory" in r.stderr
     assert run("ocr").exit_code == 2
     assert run("train", "tests/tiny_recipe.yaml", "--set", "train.epoch=1").exit_code == 2
 

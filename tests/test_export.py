@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from recognize.cli import app
 from recognize.cli.export import _check_inputs
-from recognize.core.export import ExportError, check, difference, export
+from recognize.core.export import ExportError, artifact_path, check, difference, export
 from recognize.core.modelfile import load_model
 from recognize.core.runtime import ModelFileError, open_model, read_metadata
 
@@ -245,3 +245,15 @@ def test_info_reads_exported_models_without_torch(exported):
                        text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert "exported    onnx int8 opset 17 from ocr-en.safetensors" in r.stdout
+
+
+def test_out_named_like_an_export_is_the_file_written(tmp_path):
+    model = ROOT / "exports" / "ocr-en.safetensors"
+    r = run("export", model, "-o", tmp_path / "new" / "mine.onnx")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["mine.onnx"]
+    assert open_model(tmp_path / "new" / "mine.onnx").runtime == "onnxruntime"
+    assert artifact_path(tmp_path, model, "onnx", "int8") == tmp_path / "ocr-en.int8.onnx"  # a folder
+    assert artifact_path(tmp_path / "m.ts", model, "torchscript", None) == tmp_path / "m.ts"
+    with pytest.raises(ExportError, match=r"a torchscript export is named \*\.ts"):
+        artifact_path(tmp_path / "m.onnx", model, "torchscript", None)

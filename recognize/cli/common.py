@@ -92,6 +92,8 @@ def check_formats(formats: list[str], known, out: Path | None) -> None:
         raise usage_error(f"unknown format {bad[0]!r} (choose from {', '.join(known)})")
     if out is None and len(formats) > 1:
         raise usage_error("several --format values need --out DIR")
+    if out is not None and out.exists() and not out.is_dir():
+        raise usage_error(f"--out {out}: exists and is not a directory")
 
 
 def check_binary_stdout(writers: dict, formats: list[str], out: Path | None, inputs: int) -> None:

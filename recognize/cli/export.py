@@ -22,7 +22,8 @@ def export_cmd(
                                "inputs in batches of 1, 3 and 8; exit 1 when they differ."),
     check_on: list[Path] = typer.Option(None, "--check-on", help="Inputs for --check (files or directories; "
                                         "default: the bundled samples of the model's task, else noise)."),
-    out: Path = typer.Option(EXPORTS, "--out", "-o", help="Output directory."),
+    out: Path = typer.Option(EXPORTS, "--out", "-o", help="Output directory, or the file to write "
+                                   "(named .onnx or .ts)."),
 ) -> None:
     """Export a model to ONNX or TorchScript. Exit 0: written (and checked); 1: check failed; 2: usage error."""
     from ..core.export import TOLERANCE, ExportError, export

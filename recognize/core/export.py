@@ -35,9 +35,22 @@ class ExportError(ValueError):
     """An export that cannot be made or does not pass its check (one-line reason)."""
 
 
+EXTENSIONS = {"onnx": ".onnx", "torchscript": ".ts"}
+
+
 def artifact_name(model_path: Path, fmt: str, quantize: str | None) -> str:
     stem = model_path.name.removesuffix(".safetensors")
-    return f"{stem}{'.' + quantize if quantize else ''}{'.onnx' if fmt == 'onnx' else '.ts'}"
+    return f"{stem}{'.' + quantize if quantize else ''}{EXTENSIONS[fmt]}"
+
+
+def artifact_path(out: Path, model_path: Path, fmt: str, quantize: str | None) -> Path:
+    """Where an export goes: ``out`` itself when it is named like an export (``model.onnx``), else
+    ``out/<model name>.onnx|.int8.onnx|.ts``."""
+    if out.suffix in EXTENSIONS.values() and not out.is_dir():
+        if out.suffix != EXTENSIONS[fmt]:
+            raise ExportError(f"{out}: a {fmt} export is named *{EXTENSIONS[fmt]}")
+        return out
+    return out / artifact_name(model_path, fmt, quantize)
 
 
 def _example(model: LoadedModel) -> tuple[torch.Tensor, torch.Tensor]:
@@ -55,9 +68,10 @@ def _header(model: LoadedModel, fmt: str, quantize: str | None, opset: int | Non
     return json.dumps({**model.meta, "export": export}, ensure_ascii=False)
 
 
-def export(model: LoadedModel, fmt: str, out_dir: Path, quantize: str | None = None,
+def export(model: LoadedModel, fmt: str, out: Path, quantize: str | None = None,
            opset: int = DEFAULT_OPSET) -> Path:
-    """Write ``model`` (a native model from ``load_model``) as ``out_dir/<name>.onnx|.int8.onnx|.ts``."""
+    """Write ``model`` (a native model from ``load_model``) as ``out/<name>.onnx|.int8.onnx|.ts``, or as
+    ``out`` when that is named like the export."""
     if model.net is None:
         raise ExportError(f"{model.path}: already an exported model; export the .safetensors model")
     if fmt not in FORMATS:
@@ -67,8 +81,8 @@ def export(model: LoadedModel, fmt: str, out_dir: Path, quantize: str | None = N
     if quantize and fmt != "onnx":
         raise ExportError("--quantize int8 is for ONNX (ONNX Runtime's int8 kernels); TorchScript exports "
                           "stay float32")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / artifact_name(model.path, fmt, quantize)
+    path = artifact_path(Path(out), model.path, fmt, quantize)
+    path.parent.mkdir(parents=True, exist_ok=True)
     net = model.net.cpu().eval()
     mode, net.rnn.mode = net.rnn.mode, "dense"
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
