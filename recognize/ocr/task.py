@@ -33,8 +33,10 @@ def synth_dir(source: DataSource, height: int, cache: Path) -> Path:
 
 def synth_items(source: DataSource, height: int, cache: Path) -> list[Item]:
     """Render ``count`` synthetic lines into the disk cache (once; resumable) and list them."""
-    from .synth.generate import write_dataset
+    from ..core.stamp import match_stamp
+    from .synth.generate import STAMP, drawing_stamp, write_dataset
     out = synth_dir(source, height, cache)
+    match_stamp(out, drawing_stamp(), STAMP, ("*.png", "*.gt.txt", "index-*.tsv"), "ocr synth")
     index = out / f"index-{source.count}.tsv"
     if not index.is_file():
         log.info("rendering %d synthetic lines into %s", source.count, out)

@@ -140,3 +140,26 @@ def test_write_dataset_pairs_and_resume(tmp_path):
     assert write_dataset(out, 10, SEED, height=32, workers=2) == 5  # parallel, only the new ones
     assert len(list(out.glob("*.png"))) == 10 and not list(out.glob("*.tmp"))
     assert (out / "00000009.gt.txt").read_text(encoding="utf-8") == synth_line(9, SEED, 32)[1] + "\n"
+
+
+def test_the_cache_draws_again_what_another_drawing_drew(tmp_path, caplog):
+    """Cached lines drawn by another version of the generator (or unstamped) are never mixed with new ones."""
+    import json
+    import logging
+
+    from recognize.core.config import DataSource
+    from recognize.ocr.synth.generate import STAMP, drawing_stamp
+    from recognize.ocr.task import synth_dir, synth_items
+    source = DataSource(kind="synth", count=2, seed=5)
+    items = synth_items(source, 32, tmp_path)
+    out = synth_dir(source, 32, tmp_path)
+    assert json.loads((out / STAMP).read_text()) == drawing_stamp() and len(items) == 2
+    fresh = {p.name: p.read_bytes() for p in out.iterdir()}
+    png = out / "00000000.png"
+    png.write_bytes(b"drawn by an older generator")
+    assert synth_items(source, 32, tmp_path) == items and png.read_bytes() == b"drawn by an older generator"
+    (out / STAMP).write_text(json.dumps({**drawing_stamp(), "drawing": -1}))
+    with caplog.at_level(logging.WARNING, logger="recognize"):
+        assert synth_items(source, 32, tmp_path) == items
+    assert "5 entries (samples, index files) were drawn by" in caplog.text
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == fresh

@@ -267,7 +267,7 @@ def test_write_dataset_draws_again_what_another_rendering_drew(tmp_path, caplog)
     (out / STAMP).write_text(json.dumps({**stamp, "rendering": RENDERING - 1}), encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="recognize"):
         write_dataset(out, 2, seed=3, workers=1)
-    assert "2 incipits were drawn by" in caplog.text and _snapshot(out) == fresh
+    assert "3 entries (samples, index files) were drawn by" in caplog.text and _snapshot(out) == fresh
 
     png.write_bytes(b"unstamped")
     (out / STAMP).unlink()

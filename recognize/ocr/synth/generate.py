@@ -7,10 +7,12 @@ convention) and skips pairs that already exist, so it doubles as a resumable dis
 """
 from __future__ import annotations
 
+import hashlib
 import multiprocessing as mp
 import os
 import random
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,16 @@ from .degrade import degrade
 from .fonts import FontPicker, discover_fonts
 from .render import render_line
 from .text import sample_text
+
+DRAWING = 1  # raise it with any change to the text, rendering or degradation that changes the samples
+STAMP = "drawing.json"
+
+
+def drawing_stamp() -> dict:
+    """What a sample's pixels depend on besides ``(seed, index)``: this drawing, Pillow, the fonts."""
+    fonts = discover_fonts()
+    names = hashlib.sha1("\n".join(Path(f.path).name for f in fonts).encode()).hexdigest()[:16]
+    return {"drawing": DRAWING, "pillow": version("pillow"), "fonts": f"{len(fonts)} {names}"}
 
 
 @lru_cache(maxsize=1)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import logging
 import multiprocessing as mp
 import os
@@ -40,6 +39,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ...core.stamp import match_stamp
 from .distort import camera_distort
 from .mei import LabelError, mei_to_agnostic, mei_to_semantic
 from .pae import PRIMUS_LIKE, Emphasis, random_incipit
@@ -228,25 +228,9 @@ def rendering_stamp() -> dict:
 
 
 def _match_rendering(out: Path) -> None:
-    """Create ``out`` stamped with the current rendering; if it holds samples drawn by another (or unstamped
-    ones, from before stamps), delete them and the index files, so that they are drawn again."""
-    stamp, want = out / STAMP, rendering_stamp()
-    try:
-        have = json.loads(stamp.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # missing (made before stamps) or unreadable: drawn by an unknown version
-        have = None
-    if have == want:
-        return
-    stale = sorted(out.glob("synth-*")) if out.is_dir() else []
-    if stale:
-        log.warning("omr synth %s: its %d incipits were drawn by %s, not %s: drawing them again", out, len(stale),
-                    have or "an unstamped older version", want)
-        for folder in stale:
-            shutil.rmtree(folder)
-        for index in out.glob("index-*.tsv"):
-            index.unlink()
-    out.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps(want) + "\n", encoding="utf-8")
+    """Samples drawn by another rendering or Verovio (or unstamped, from before stamps) are deleted with
+    the index files, so that they are drawn again."""
+    match_stamp(out, rendering_stamp(), STAMP, ("synth-*", "index-*.tsv"), "omr synth")
 
 
 def _write_index(index: Path, rows: list[tuple[str, int, int, str]]) -> None:
