@@ -101,6 +101,11 @@ def test_usage_errors_exit_2(tiny_model, lines, tmp_path):
     assert r.exit_code == 2 and "exists and is not a directory" in r.stderr
     assert run("ocr").exit_code == 2
     assert run("train", "tests/tiny_recipe.yaml", "--set", "train.epoch=1").exit_code == 2
+    r = run("train", "tests/tiny_recipe.yaml", "-o", tmp_path / "run", "--set",
+            f"data.valid=[{{kind: folder, path: {tmp_path / 'nowhere'}}}]")
+    assert r.exit_code == 2 and "data.valid[0] (folder): " in r.stderr and "no such dataset directory" in r.stderr
+    r = run("eval", "-m", tiny_model, lines / "a.png")
+    assert r.exit_code == 1 and "a.png: a file, not a dataset folder" in r.stderr
 
 
 def test_eval_and_info(tiny_model, tiny_data):

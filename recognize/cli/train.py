@@ -38,8 +38,11 @@ def train_cmd(
         raise usage_error("--resume and --init-from exclude each other")
     command = "recognize train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     run_dir = out or Path("runs") / r.name
-    result = train(r, run_dir, resume=resume, init_from=init_from, command=command, cache_dir=cache,
-                   max_steps=max_steps)
+    try:
+        result = train(r, run_dir, resume=resume, init_from=init_from, command=command, cache_dir=cache,
+                       max_steps=max_steps)
+    except ConfigError as e:  # a data source that cannot be read
+        raise usage_error(str(e)) from None
     if result.interrupted:  # SIGTERM/SIGINT: a checkpoint was written; exit as the signal would (128 + n)
         print(f"recognize: interrupted at step {result.steps}; continue with: recognize train {recipe} "
               f"-o {run_dir} --resume {run_dir / 'last.ckpt'}", file=sys.stderr)

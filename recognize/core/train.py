@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader
 from ..tasks import Task, get_task
 from . import distributed
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from .config import Recipe, to_yaml
+from .config import ConfigError, Recipe, to_yaml
 from .data import BucketBatchSampler, Item, ItemDataset, collate, feasible, report_unknown
 from .decode import greedy_decode
 from .distributed import World
@@ -60,10 +60,15 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def gather_items(task: Task, sources, preprocess: dict, cache: Path) -> list[Item]:
+def gather_items(task: Task, sources, preprocess: dict, cache: Path, name: str = "data.train") -> list[Item]:
+    """The items of every source, each repeated by its weight; a source that cannot be read (missing
+    folder, unreadable manifest, unknown kind) is a ConfigError naming it."""
     items: list[Item] = []
-    for src in sources:
-        got = task.items(src, preprocess, cache)
+    for i, src in enumerate(sources):
+        try:
+            got = task.items(src, preprocess, cache)
+        except (FileNotFoundError, NotADirectoryError, ValueError) as e:
+            raise ConfigError(f"{name}[{i}] ({src.kind}): {e}") from None
         if src.weight != 1.0:  # repeat (or subsample) a source within each epoch
             whole, frac = int(src.weight), src.weight - int(src.weight)
             got = got * whole + got[: int(len(got) * frac)]
@@ -233,7 +238,7 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
     if not world.main:
         distributed.barrier(world)  # rank 0 generates and caches synthetic data first
     train_items = gather_items(task, recipe.data.train, preprocess, cache)
-    valid_items = gather_items(task, recipe.data.valid, preprocess, cache)
+    valid_items = gather_items(task, recipe.data.valid, preprocess, cache, "data.valid")
     if world.main:
         distributed.barrier(world)
     if not train_items:

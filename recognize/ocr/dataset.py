@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 
 from ..core.image import scaled_width
-from ..core.items import Item
+from ..core.items import Item, dataset_dir
 from .image import is_image
 
 log = logging.getLogger("recognize")
@@ -19,9 +19,7 @@ def ground_truth_path(image: Path) -> Path:
 
 def find_pairs(root: str | Path) -> list[tuple[Path, str]]:
     """All (image, transcript) pairs under ``root``, sorted; images without ground truth are counted."""
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"{root}: no such dataset directory")
+    root = dataset_dir(root)
     pairs, missing = [], 0
     for img in sorted(p for p in root.rglob("*") if p.is_file() and is_image(p)):
         gt = ground_truth_path(img)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.image import scaled_width
-from ..core.items import Item
+from ..core.items import Item, dataset_dir
 
 log = logging.getLogger("recognize")
 ENCODINGS = ("semantic", "agnostic")
@@ -44,9 +44,7 @@ def find_samples(root: str | Path, encoding: str = "semantic", image: str = "cle
         raise ValueError(f"unknown encoding {encoding!r} (choose from {', '.join(ENCODINGS)})")
     if image not in IMAGES:
         raise ValueError(f"unknown image kind {image!r} (choose from {', '.join(IMAGES)})")
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"{root}: no such dataset directory")
+    root = dataset_dir(root)
     samples, missing = [], 0
     for label in sorted(root.rglob(f"*.{encoding}")):
         sid = label.stem

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..core.items import Item
+from ..core.items import Item, dataset_dir
 from .audio import AudioInputError, audio_info, is_audio, load_audio
 from .features import DEFAULT_FEATURES, FeatureConfig, num_frames
 
@@ -164,9 +164,7 @@ def speech_commands_splits(root: str | Path, files: Iterable[str], valid: float 
 def speech_commands_files(root: str | Path, words: Iterable[str] | None = None,
                           silence: bool = True) -> list[tuple[str, str]]:
     """``(relative path, transcript)`` of every clip: one folder per word, ``_silence_`` clips with ``""``."""
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"{root}: no such dataset directory")
+    root = dataset_dir(root)
     wanted = None if words is None else {w.lower() for w in words}
     rows = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
@@ -218,9 +216,7 @@ def noise_files(root: str | Path, split: str = "train", valid: float = 0.1, test
 
 def fsdd_files(root: str | Path) -> list[tuple[Path, str, str]]:
     """``(path, transcript, speaker)`` of every ``{digit}_{speaker}_{n}.wav`` under ``root``, sorted."""
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"{root}: no such dataset directory")
+    root = dataset_dir(root)
     rows = []
     for p in sorted(root.rglob("*")):
         m = _FSDD.match(p.stem)
@@ -251,7 +247,10 @@ def read_manifest(path: str | Path) -> list[dict[str, str]]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such manifest")
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a manifest (a UTF-8 TSV or JSONL file of paths and transcripts)") from None
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
         rows = []
         for i, line in enumerate(lines, 1):
@@ -318,6 +317,9 @@ def dataset_items(path: str | Path, split: str = "all", seed: int = 0,
     their layout; ``split``/``seed`` pick a speaker-disjoint part (FSDD: ``split`` may name speakers,
     comma separated, since it has only a handful)."""
     path = Path(path)
+    if path.is_file() and is_audio(path):
+        raise ValueError(f"{path}: an audio file, not a labelled dataset (a .tsv/.jsonl manifest, an FSDD or a "
+                         "Speech Commands folder); `recognize transcribe` reads single files")
     if path.is_file():
         return manifest_items(path, split=split, seed=seed, features=features)
     if not path.is_dir():

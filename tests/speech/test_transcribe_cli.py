@@ -111,6 +111,11 @@ def test_eval_reads_a_manifest(speech_model, audio_dir):
     assert 0 <= entry["accuracy"] <= 1 and entry["wer"] >= 0 and entry["decoder"] == {"name": "greedy"}
     r = runner.invoke(app, ["eval", "-m", str(speech_model), str(audio_dir / "missing")])
     assert r.exit_code == 1 and "missing" in r.stderr
+    r = runner.invoke(app, ["eval", "-m", str(speech_model), str(audio_dir / "a.wav")])
+    assert r.exit_code == 1 and "a.wav: an audio file, not a labelled dataset" in r.stderr
+    (audio_dir / "binary.tsv").write_bytes((audio_dir / "a.wav").read_bytes())
+    r = runner.invoke(app, ["eval", "-m", str(speech_model), str(audio_dir / "binary.tsv")])
+    assert r.exit_code == 1 and "binary.tsv: not a manifest" in r.stderr
 
 
 def test_silence_gives_no_words(tmp_path):
