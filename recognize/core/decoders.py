@@ -105,6 +105,11 @@ def choose_backend(spec: DecoderSpec, lm: LMInfo | None, vocab: Vocabulary, devi
         raise DecoderError(f"{lm.path}: a token LM cannot score a character model (build it with --unit char)")
     if lm is not None and vocab.tokenizer == "whitespace" and lm.unit == "char":
         raise DecoderError(f"{lm.path}: a character LM cannot score a token model (build it with --unit token)")
+    if lm is not None and vocab.tokenizer == "whitespace" and lm.unit == "word" and lm.unigrams:
+        known = len(set(lm.unigrams) & set(vocab.tokens[1:]))
+        if known < 0.1 * (len(vocab) - 1):  # e.g. an English word LM for a music model
+            raise DecoderError(f"{lm.path}: a word LM that knows {known} of the model's {len(vocab) - 1} tokens "
+                               "cannot score it (build a token LM with --unit token)")
     if backend == "cuda" and (lm is not None or spec.lexicon or spec.hotwords):
         raise DecoderError("the cuda backend takes no LM, lexicon or hotwords")
     if backend == "cuda" and not device.startswith("cuda"):

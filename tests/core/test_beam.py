@@ -136,6 +136,10 @@ def test_impossible_combinations_are_refused(lms):
         make_decoder(DecoderSpec("beam", backend="cuda"), VOCAB)
     with pytest.raises(DecoderError, match="token LM"):
         make_decoder(DecoderSpec("beam", lm=str(lms["token"])), VOCAB)
+    with pytest.raises(DecoderError, match="a character LM cannot score a token model"):
+        make_decoder(DecoderSpec("beam", lm=str(lms["char"])), MUSIC)
+    with pytest.raises(DecoderError, match="a word LM that knows 0 of the model's 5 tokens"):  # English words, music
+        make_decoder(DecoderSpec("beam", lm=str(lms["word"])), MUSIC)
     with pytest.raises(DecoderError, match="no such LM"):
         make_decoder(DecoderSpec("beam", lm="missing.klm"), VOCAB)
 
