@@ -25,6 +25,9 @@ def test_lm_build_writes_arpa_binary_and_sidecar(tmp_path):
     assert (tmp_path / "c.klm").read_bytes()[:4] != b"\\dat"  # KenLM binary, not text
     r = runner.invoke(app, ["lm", "build", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "x.klm")])
     assert r.exit_code == 2 and "missing.txt" in r.stderr
+    (tmp_path / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    r = runner.invoke(app, ["lm", "build", str(tmp_path / "binary.txt"), "-o", str(tmp_path / "x.klm")])
+    assert r.exit_code == 2 and "binary.txt: not UTF-8 text" in r.stderr
 
 
 def test_ocr_beam_with_lm_records_its_settings_and_nbest(tiny_model, tmp_path):

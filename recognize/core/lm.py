@@ -176,6 +176,9 @@ def read_corpus(paths: Iterable[str | Path]) -> Iterator[str]:
         if not p.is_file():
             raise LMError(f"{p}: no such corpus file")
         with p.open(encoding="utf-8") as f:
-            yield from f
+            try:
+                yield from f
+            except UnicodeDecodeError as e:
+                raise LMError(f"{p}: not UTF-8 text ({e.reason})") from None
 
 
