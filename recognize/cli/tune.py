@@ -63,7 +63,7 @@ def tune_cmd(
             sets.append(dev_logits(m, d, batch_size, normalize=normalize, split=split, seed=seed, image=image,
                                    limit=limit))
         except (FileNotFoundError, ValueError, KeyError) as e:
-            raise usage_error(f"{d}: {e}") from None
+            raise usage_error(str(e) if str(d) in str(e) else f"{d}: {e}") from None  # readers name the path
     lps = [lp for s in sets for lp in s.lps]
     refs = [r for s in sets for r in s.refs]
     metric = sets[0].error
