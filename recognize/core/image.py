@@ -47,7 +47,7 @@ def check_size(gray: np.ndarray, height: int, what: str, min_side: int, max_colu
 INK = 0.3        # a pixel is ink when it is this far from the paper towards the darkest value
 BAND_ROWS = 8    # bands of ink lower than this are never counted as lines (specks, rules, accents)
 BAND_SHARE = 0.5  # ... nor those lower than this share of the tallest band
-BAND_GAP = 0.25   # blank gaps lower than this share of the tallest run of ink are inside a line
+BAND_GAP = 0.1   # blank gaps lower than this share of the tallest run of ink are inside a line
 
 
 def ink_bands(gray: np.ndarray) -> list[tuple[int, int]]:
@@ -55,17 +55,17 @@ def ink_bands(gray: np.ndarray) -> list[tuple[int, int]]:
     for a line image, one per line for a page.
 
     A row is inked when at least 1 % of its pixels (and 2) are ink; runs of inked rows closer than a
-    quarter of the tallest run are one band (a faint stroke breaks a line into runs). Bands lower than
-    half the tallest, or than 8 rows, are left out. Measured on the real lines of ``../shared/data``
-    (uw3-dev, sroie-receipts, earlyprint, PrIMuS: 1,836 images), none has more than one band.
+    tenth of the tallest run are one band (a faint stroke breaks a line into runs). Bands lower than
+    half the tallest, or than 8 rows, are left out. ``benchmarks/several_lines.py`` measures it: no
+    real line or staff image of ``../shared/data`` has more than one band.
     """
     lo, hi = int(gray.min()), int(gray.max())
     if hi - lo < 8:
         return []
-    ink = gray < hi - INK * (hi - lo)
-    if 2 * np.count_nonzero(ink) > ink.size:  # light print on dark ground
-        ink = ~ink
-    inked = np.count_nonzero(ink, axis=1) >= max(2, 0.01 * gray.shape[1])
+    per_row = np.count_nonzero(gray < hi - INK * (hi - lo), axis=1)
+    if 2 * int(per_row.sum()) > gray.size:  # light print on dark ground
+        per_row = gray.shape[1] - per_row
+    inked = per_row >= max(2, 0.01 * gray.shape[1])
     edges = np.flatnonzero(np.diff(np.concatenate(([0], inked.astype(np.int8), [0]))))
     runs = list(zip(edges[::2].tolist(), edges[1::2].tolist()))
     if not runs:
