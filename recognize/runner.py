@@ -41,13 +41,19 @@ class Outcome:
         return 141 if self.closed else 1 if self.failures else 0  # 141 = 128 + SIGPIPE, as a shell reports it
 
 
-def expand(paths: Iterable[str | Path], accept: Callable[[Path], bool]) -> tuple[list[Input], list[Failure]]:
-    """Files as given, directories searched recursively for accepted files (sorted)."""
+def expand(paths: Iterable[str | Path], accept: Callable[[Path], bool],
+           out_dir: Path | None = None) -> tuple[list[Input], list[Failure]]:
+    """Files as given, directories searched recursively for accepted files (sorted). Files under
+    ``out_dir`` are not searched for: a run writing into the tree it reads (``scans/ -o scans/out``,
+    png overlays) would otherwise read its own outputs the next time."""
     inputs, failures = [], []
+    skip = out_dir.resolve() if out_dir is not None else None
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and accept(f))
+            inside = skip is not None and skip.is_relative_to(p.resolve())  # else no file can be under it
+            found = sorted(f for f in p.rglob("*") if f.is_file() and accept(f)
+                           and not (inside and f.resolve().is_relative_to(skip)))
             if not found:
                 failures.append(Failure(str(p), "directory holds no input files of a supported type"))
             inputs.extend(Input(f, p) for f in found)

@@ -50,6 +50,16 @@ def test_ocr_writes_output_tree_in_every_format(tiny_model, lines, tmp_path):
     assert xs == sorted(xs) and all(0 <= g["x0"] <= g["x1"] <= doc["width"] for g in doc["glyphs"])
 
 
+def test_outputs_written_inside_the_input_tree_are_not_read_again(tiny_model, lines):
+    out = lines / "sub" / "out"  # png overlays are images: a second run would read them as lines
+    for _ in range(2):
+        r = run("ocr", "-m", tiny_model, "-o", out, "-f", "png", "-f", "txt", lines)
+        assert r.exit_code == 0, r.output
+    names = sorted(p.relative_to(lines).as_posix() for p in lines.rglob("*") if p.is_file())
+    assert names == ["a.png", "sub/b.png", "sub/out/a.png", "sub/out/a.txt", "sub/out/sub/b.png",
+                     "sub/out/sub/b.txt"]
+
+
 def test_bad_inputs_each_fail_alone(tiny_model, lines, tmp_path, monkeypatch):
     bad = lines / "bad"
     bad.mkdir()

@@ -38,7 +38,7 @@ def ocr_cmd(
     m = load(model, "ocr", device, threads)
     dec = make_decoder(m, model, decoding_options)
     height = int(m.preprocess["height"])
-    inputs, failures = expand(paths, is_image)
+    inputs, failures = expand(paths, is_image, out)
     check_binary_stdout(writers.WRITERS, formats, out, len(inputs) + len(failures))
     job = Job("ocr", partial(prepare, height=height), lambda items: recognize(m, items, batch_size, decoder=dec),
               writers.render, writers.extension, ImageInputError)

@@ -42,7 +42,7 @@ def omr_cmd(
     for f in formats:
         if (why := writers.unusable(f, encoding)) is not None:
             raise usage_error(why)
-    inputs, failures = expand(paths, is_image)
+    inputs, failures = expand(paths, is_image, out)
     check_binary_stdout(writers.WRITERS, formats, out, len(inputs) + len(failures))
     dec = make_decoder(m, model, decoding_options)
     height = int(m.preprocess["height"])

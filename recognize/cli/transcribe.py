@@ -46,7 +46,7 @@ def transcribe_cmd(
     m = load(model, "speech", device, threads)
     options = replace(decoding_options, lexicon=decoding_options.lexicon or vocabulary)
     decoding = Decoding(make_decoder(m, model, options), unk_threshold)
-    inputs, failures = expand(paths, is_audio)
+    inputs, failures = expand(paths, is_audio, out)
     check_binary_stdout(writers.WRITERS, formats, out, len(inputs) + len(failures))
     job = Job("transcribe", partial(prepare, preprocess=m.preprocess),
               lambda items: recognize(m, items, batch_size, decoding=decoding), writers.render, writers.extension,
