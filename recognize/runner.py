@@ -22,6 +22,7 @@ from pathlib import Path
 class Input:
     path: Path
     root: Path  # the directory the user named (or the file's parent)
+    keep_suffix: bool = False  # output named <name>.<suffix>.<ext>: another input has the same stem there
 
 
 @dataclass
@@ -64,10 +65,44 @@ def expand(paths: Iterable[str | Path], accept: Callable[[Path], bool],
     return inputs, failures
 
 
+def _relative(inp: Input) -> Path:
+    return inp.path.relative_to(inp.root) if inp.path.is_relative_to(inp.root) else Path(inp.path.name)
+
+
 def output_path(inp: Input, out_dir: Path, extension: str) -> Path:
-    """``DIR/<path relative to the directory given>/<stem><extension>`` (extension with its dot)."""
-    rel = inp.path.relative_to(inp.root) if inp.path.is_relative_to(inp.root) else Path(inp.path.name)
-    return out_dir / rel.parent / f"{rel.stem}{extension}"
+    """``DIR/<path relative to the directory given>/<stem><extension>`` (extension with its dot); the
+    whole file name instead of the stem for inputs that share a stem (see :func:`plan_outputs`)."""
+    rel = _relative(inp)
+    return out_dir / rel.parent / f"{rel.name if inp.keep_suffix else rel.stem}{extension}"
+
+
+def plan_outputs(inputs: list[Input]) -> tuple[list[Input], list[Failure]]:
+    """Keep every input's outputs apart: inputs that share a stem (``a.png``, ``a.jpg``) keep their
+    suffix in their output names (``a.png.txt``, ``a.jpg.txt``), with a warning; an input whose
+    relative path is another file's (``scans1/a.png`` and ``scans2/a.png`` with one ``--out``) fails
+    instead of overwriting its outputs. Returns the inputs to run and those failures."""
+    first: dict[Path, Input] = {}
+    kept, clashes = [], []
+    for inp in inputs:
+        rel = _relative(inp)
+        other = first.setdefault(rel, inp)
+        if other is not inp and other.path.resolve() != inp.path.resolve():
+            clashes.append(Failure(str(inp.path), f"its outputs would overwrite those of {other.path} (both "
+                                                  f"{rel} in their folders): give each folder its own --out"))
+        else:
+            kept.append(inp)
+    stems: dict[Path, dict[Path, Input]] = {}
+    for inp in kept:
+        rel = _relative(inp)
+        stems.setdefault(rel.parent / rel.stem, {}).setdefault(rel, inp)
+    for inp in kept:
+        rel = _relative(inp)
+        inp.keep_suffix = len(stems[rel.parent / rel.stem]) > 1
+    for same in stems.values():
+        if len(same) > 1:
+            print(f"recognize: warning: {', '.join(str(i.path) for i in same.values())}: the same name but the "
+                  "suffix; their outputs are named <name>.<suffix>.<ext>", file=sys.stderr)
+    return kept, clashes
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
@@ -160,6 +195,11 @@ def process(job: Job, inputs: list[Input], formats: list[str], out_dir: Path | N
     outcome = Outcome(failures=list(failures))
     for f in failures:
         report(f)
+    if out_dir is not None:
+        inputs, clashes = plan_outputs(inputs)
+        outcome.failures += clashes
+        for f in clashes:
+            report(f)
     many = len(inputs) > 1
 
     def fail(path, reason: str) -> None:

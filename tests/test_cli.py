@@ -60,6 +60,21 @@ def test_outputs_written_inside_the_input_tree_are_not_read_again(tiny_model, li
                      "sub/out/sub/b.txt"]
 
 
+def test_inputs_that_would_write_the_same_outputs_never_overwrite_each_other(tiny_model, lines, tmp_path):
+    Image.open(lines / "sub" / "b.png").convert("RGB").save(lines / "a.tif")  # a.png's stem, another line
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(lines / "sub" / "b.png", other / "a.png")  # a.png's relative path in another folder
+    out = tmp_path / "out"
+    r = run("ocr", "-m", tiny_model, "-o", out, lines, other)
+    assert r.exit_code == 1
+    assert "a.tif" in r.stderr and "the same name but the suffix" in r.stderr
+    assert f"{other / 'a.png'}: its outputs would overwrite those of {lines / 'a.png'}" in r.stderr
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert names == ["a.png.txt", "a.tif.txt", "sub/b.txt"]
+    assert (out / "a.tif.txt").read_text() == (out / "sub" / "b.txt").read_text() != (out / "a.png.txt").read_text()
+
+
 def test_bad_inputs_each_fail_alone(tiny_model, lines, tmp_path, monkeypatch):
     bad = lines / "bad"
     bad.mkdir()
