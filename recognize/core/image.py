@@ -55,7 +55,7 @@ def ink_bands(gray: np.ndarray) -> list[tuple[int, int]]:
     for a line image, one per line for a page.
 
     A row is inked when at least 1 % of its pixels (and 2) are ink; runs of inked rows closer than a
-    tenth of the tallest run are one band (a faint stroke breaks a line into runs). Bands lower than
+    tenth of the tallest run (or 3 rows) are one band (a faint stroke breaks a line into runs). Bands lower than
     half the tallest, or than 8 rows, are left out. ``benchmarks/several_lines.py`` measures it: no
     real line or staff image of ``../shared/data`` has more than one band.
     """
@@ -70,7 +70,7 @@ def ink_bands(gray: np.ndarray) -> list[tuple[int, int]]:
     runs = list(zip(edges[::2].tolist(), edges[1::2].tolist()))
     if not runs:
         return []
-    gap = max(2.0, BAND_GAP * max(b - a for a, b in runs))
+    gap = max(3.0, BAND_GAP * max(b - a for a, b in runs))
     bands = [runs[0]]
     for a, b in runs[1:]:
         bands[-1:] = [(bands[-1][0], b)] if a - bands[-1][1] < gap else [bands[-1], (a, b)]
