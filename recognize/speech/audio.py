@@ -273,6 +273,9 @@ def _open(path: Path) -> _Source:
         try:
             return _AudioreadSource(path)
         except Exception as e:  # audioread raises NoBackendError, DecodeError or backend-specific errors
+            if type(e).__name__ == "NoBackendError":  # no decoder installed for it, or not audio at all
+                raise AudioInputError(f"cannot decode audio: libsndfile does not read {path.suffix} and no "
+                                      "audioread backend could (install ffmpeg: apt install ffmpeg)") from None
             raise AudioInputError(f"cannot decode audio: {reason}; audioread: {_reason(e)}") from None
     if unknown:
         raise AudioInputError("not an audio file (format not recognised)") from None

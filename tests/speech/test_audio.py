@@ -200,6 +200,19 @@ def test_fallback_decoder(tmp_path, monkeypatch):
         load_audio(tmp_path / "t.mp3")
 
 
+def test_a_format_nothing_installed_can_decode_says_what_would(tmp_path, monkeypatch):
+    import audioread
+
+    def no_backend(path):
+        raise audioread.NoBackendError()
+
+    monkeypatch.setattr(audioread, "audio_open", no_backend)
+    clip = tmp_path / "voice.m4a"
+    clip.write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(AudioInputError, match=r"does not read \.m4a .* \(install ffmpeg"):
+        load_audio(clip)
+
+
 # --- streaming --------------------------------------------------------------------------------------------
 
 
