@@ -1,11 +1,14 @@
 """Reading images of any common format and mode, and normalising them for the network (OCR lines, staves)."""
 from __future__ import annotations
 
+import logging
 import random
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+log = logging.getLogger("recognize")
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".pbm", ".pgm", ".ppm", ".jp2")
 
@@ -86,6 +89,8 @@ def read_gray(path: str | Path) -> np.ndarray:
             raise ImageInputError("empty file")
         with Image.open(path) as im:
             im.load()
+            if getattr(im, "n_frames", 1) > 1:  # a multi-page TIFF, an animated GIF/WebP/PNG
+                log.warning("%s: %d pages (frames); only the first is read", path, im.n_frames)
             return to_gray(ImageOps.exif_transpose(im) or im)
     except ImageInputError:
         raise

@@ -115,3 +115,12 @@ def test_an_image_too_large_for_pillow_is_refused_with_its_size(tmp_path, monkey
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # Pillow refuses images over twice this
     with pytest.raises(ImageInputError, match=r"too large to decode: Image size \(5000 pixels\)"):
         read_gray(p)
+
+
+def test_a_multipage_tiff_reads_its_first_page_and_says_so(tmp_path, line, caplog):
+    import logging
+    p = tmp_path / "pages.tif"
+    line.save(p, save_all=True, append_images=[Image.new("L", line.size, 0)])
+    with caplog.at_level(logging.WARNING, logger="recognize"):
+        gray = read_gray(p)
+    assert np.array_equal(gray, np.asarray(line)) and "2 pages (frames); only the first is read" in caplog.text
