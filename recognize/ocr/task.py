@@ -32,7 +32,8 @@ def synth_dir(source: DataSource, height: int, cache: Path) -> Path:
 
 
 def synth_items(source: DataSource, height: int, cache: Path) -> list[Item]:
-    """Render ``count`` synthetic lines into the disk cache (once; resumable) and list them."""
+    """Render ``count`` synthetic lines into the disk cache (once; resumable) and list them. A cache
+    drawn by another version of the generator, Pillow or font set is drawn again (``core.stamp``)."""
     from ..core.stamp import match_stamp
     from .synth.generate import STAMP, drawing_stamp, write_dataset
     out = synth_dir(source, height, cache)
