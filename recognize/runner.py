@@ -82,7 +82,8 @@ def plan_outputs(inputs: list[Input]) -> tuple[list[Input], list[Failure]]:
     relative path is another file's (``scans1/a.png`` and ``scans2/a.png`` with one ``--out``) fails
     instead of overwriting its outputs. Returns the inputs to run and those failures."""
     first: dict[Path, Input] = {}
-    kept, clashes = [], []
+    kept: list[tuple[Input, Path]] = []
+    clashes = []
     for inp in inputs:
         rel = _relative(inp)
         other = first.setdefault(rel, inp)
@@ -90,19 +91,17 @@ def plan_outputs(inputs: list[Input]) -> tuple[list[Input], list[Failure]]:
             clashes.append(Failure(str(inp.path), f"its outputs would overwrite those of {other.path} (both "
                                                   f"{rel} in their folders): give each folder its own --out"))
         else:
-            kept.append(inp)
+            kept.append((inp, rel))
     stems: dict[Path, dict[Path, Input]] = {}
-    for inp in kept:
-        rel = _relative(inp)
+    for inp, rel in kept:
         stems.setdefault(rel.parent / rel.stem, {}).setdefault(rel, inp)
-    for inp in kept:
-        rel = _relative(inp)
+    for inp, rel in kept:
         inp.keep_suffix = len(stems[rel.parent / rel.stem]) > 1
     for same in stems.values():
         if len(same) > 1:
             print(f"recognize: warning: {', '.join(str(i.path) for i in same.values())}: the same name but the "
                   "suffix; their outputs are named <name>.<suffix>.<ext>", file=sys.stderr)
-    return kept, clashes
+    return [inp for inp, _ in kept], clashes
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:

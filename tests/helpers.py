@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 TINY_RECIPE = Path(__file__).resolve().parent / "tiny_recipe.yaml"
@@ -16,6 +17,17 @@ def render_line(text: str, size: int = 28, pad: int = 6) -> Image.Image:
     im = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 255)
     ImageDraw.Draw(im).text((pad - left, pad - top), text, font=font, fill=0)
     return im
+
+
+def stack_lines(lines: list[Image.Image], gap: int = 20) -> np.ndarray:
+    """The line images one above the other on one white uint8 image, ``gap`` blank rows apart (a page)."""
+    width = max(im.width for im in lines)
+    rows = []
+    for k, im in enumerate(lines):
+        if k:
+            rows.append(np.full((gap, width), 255, np.uint8))
+        rows.append(np.pad(np.asarray(im.convert("L")), ((0, 0), (0, width - im.width)), constant_values=255))
+    return np.vstack(rows)
 
 
 def write_lines(folder: Path, texts: list[str], size: int = 28) -> list[Path]:

@@ -2,14 +2,13 @@
 import json
 import shutil
 
-import numpy as np
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
 from recognize.cli import app
 
-from helpers import render_line, write_lines
+from helpers import render_line, stack_lines, write_lines
 
 runner = CliRunner()
 
@@ -84,10 +83,7 @@ def test_bad_inputs_each_fail_alone(tiny_model, lines, tmp_path, monkeypatch):
     (bad / "text.png").write_text("this is not an image\n")
     Image.new("L", (1, 1), 255).save(bad / "tiny.png")
     render_line("wide").resize((20000, 32)).save(bad / "wide.png")
-    two = [np.asarray(render_line(t)) for t in ("two", "lines")]
-    w = max(a.shape[1] for a in two)
-    Image.fromarray(np.vstack([np.pad(a, ((0, 12), (0, w - a.shape[1])), constant_values=255) for a in two])).save(
-        bad / "page.png")
+    Image.fromarray(stack_lines([render_line(t) for t in ("two", "lines")], gap=12)).save(bad / "page.png")
     (bad / "locked.png").write_bytes(good)
     (tmp_path / "noimages").mkdir()
     (tmp_path / "noimages" / "readme.txt").write_text("nothing here")

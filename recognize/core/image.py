@@ -51,6 +51,7 @@ INK = 0.3        # a pixel is ink when it is this far from the paper towards the
 BAND_ROWS = 8    # bands of ink lower than this are never counted as lines (specks, rules, accents)
 BAND_SHARE = 0.5  # ... nor those lower than this share of the tallest band
 BAND_GAP = 0.1   # blank gaps lower than this share of the tallest run of ink are inside a line
+BAND_GAP_ROWS = 3  # ... and gaps lower than this many rows (a faint stroke across the line)
 
 
 def ink_bands(gray: np.ndarray) -> list[tuple[int, int]]:
@@ -73,7 +74,7 @@ def ink_bands(gray: np.ndarray) -> list[tuple[int, int]]:
     runs = list(zip(edges[::2].tolist(), edges[1::2].tolist()))
     if not runs:
         return []
-    gap = max(3.0, BAND_GAP * max(b - a for a, b in runs))
+    gap = max(BAND_GAP_ROWS, BAND_GAP * max(b - a for a, b in runs))
     bands = [runs[0]]
     for a, b in runs[1:]:
         bands[-1:] = [(bands[-1][0], b)] if a - bands[-1][1] < gap else [bands[-1], (a, b)]
@@ -89,7 +90,7 @@ def read_gray(path: str | Path) -> np.ndarray:
             raise ImageInputError("empty file")
         with Image.open(path) as im:
             im.load()
-            if getattr(im, "n_frames", 1) > 1:  # a multi-page TIFF, an animated GIF/WebP/PNG
+            if getattr(im, "is_animated", False):  # a multi-page TIFF, an animated GIF/WebP/PNG
                 log.warning("%s: %d pages (frames); only the first is read", path, im.n_frames)
             return to_gray(ImageOps.exif_transpose(im) or im)
     except ImageInputError:

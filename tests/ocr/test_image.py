@@ -5,7 +5,7 @@ from PIL import Image
 from recognize.core.image import ink_bands
 from recognize.ocr.image import ImageInputError, check_size, normalize, read_gray
 
-from helpers import render_line
+from helpers import render_line, stack_lines
 
 
 @pytest.fixture
@@ -75,19 +75,8 @@ def test_size_limits():
     check_size(np.zeros((40, 2000), np.uint8), 32)
 
 
-def page(lines: list[Image.Image], gap: int = 20) -> np.ndarray:
-    """The lines one above the other on one white image, ``gap`` blank rows apart."""
-    width = max(im.width for im in lines)
-    rows = []
-    for k, im in enumerate(lines):
-        if k:
-            rows.append(np.full((gap, width), 255, np.uint8))
-        rows.append(np.pad(np.asarray(im), ((0, 0), (0, width - im.width)), constant_values=255))
-    return np.vstack(rows)
-
-
 def test_a_page_of_lines_is_refused_with_where_its_lines_are(line):
-    text = page([render_line(t, 24) for t in ("Hello, world", "second line", "and a third")])
+    text = stack_lines([render_line(t, 24) for t in ("Hello, world", "second line", "and a third")])
     assert len(ink_bands(text)) == 3
     with pytest.raises(ImageInputError, match=r"^3 text lines one above the other \(ink in rows \d+-\d+, "):
         check_size(text, 32)
