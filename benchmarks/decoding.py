@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.shared_data import SHARED, need  # noqa: E402
 from recognize.core.decoders import DecoderSpec, make_decoder, read_spec  # noqa: E402
 from recognize.core.tuning import score  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data"
 EXPORTS = ROOT / "exports"
 
 
@@ -129,6 +129,8 @@ def main() -> None:
     ap.add_argument("--sweep", default="", metavar="W,W,...",
                     help="Run both CPU backends at these beam widths and compare them at equal error rate.")
     args = ap.parse_args()
+    folders = {"ocr": "ocr", "speech": "speech_commands", "omr": "primus"}
+    need(*(SHARED / folders[t] for t in args.tasks.split(",")), data_option=False)
     import torch
 
     from recognize.core.modelfile import load_model

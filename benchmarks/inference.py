@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SHARED = ROOT.parent / "shared" / "data"
+from benchmarks.shared_data import SHARED, need  # noqa: E402
+
 CACHE = ROOT / "data" / "cache" / "inference-bench"
 MODELS = {"ocr": "ocr-en", "speech": "speech-commands", "omr": "omr-semantic"}
 BASELINE = {"ocr": "tesseract", "speech": "pocketsphinx"}
@@ -179,8 +180,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(*args.child, args.threads, args.limit, args.repeat)))
         return
-    if not SHARED.is_dir():
-        raise SystemExit(f"{SHARED}: the evaluation data is not here")
+    need(SHARED, data_option=False)
     export_models(args.tasks)
     import onnxruntime
     import torch

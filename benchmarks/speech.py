@@ -30,6 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.shared_data import SHARED, need  # noqa: E402
 from recognize.core.runtime import LoadedModel  # noqa: E402
 from recognize.speech.audio import audio_info, load_audio  # noqa: E402
 from recognize.speech.dataset import DIGITS, fsdd_items, speech_commands_items  # noqa: E402
@@ -117,7 +118,7 @@ def best_of(repeat: int, fn) -> tuple[object, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, default=ROOT / "exports" / "speech-commands.safetensors")
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--data", type=Path, default=SHARED)
     ap.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=32)
@@ -126,6 +127,7 @@ def main() -> None:
     args = ap.parse_args()
     if not args.model.is_file():
         raise SystemExit(f"{args.model}: no such model (give --model)")
+    need(*(args.data / ("fsdd" if name == "fsdd" else "speech_commands") for name in args.sets))
     import torch
 
     torch.set_num_threads(args.threads)

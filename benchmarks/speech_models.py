@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.shared_data import SHARED, need  # noqa: E402
 from benchmarks.speech import ALL35, load_set, run_ours  # noqa: E402
 
 
@@ -38,9 +39,10 @@ def validation_loss(model, items) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("models", nargs="+", type=Path)
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--data", type=Path, default=SHARED)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
+    need(args.data / "speech_commands", args.data / "fsdd")
     import torch
 
     from recognize.core.runtime import open_model

@@ -17,14 +17,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.shared_data import SHARED, need  # noqa: E402
+
 THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, default=ROOT / "exports" / "speech-commands.safetensors")
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "speech_commands")
+    ap.add_argument("--data", type=Path, default=SHARED / "speech_commands")
     args = ap.parse_args()
+    need(args.data)
     from benchmarks.speech import CORE
     from recognize.core.decoders import DecoderSpec, make_decoder
     from recognize.core.runtime import open_model
