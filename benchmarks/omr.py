@@ -10,6 +10,7 @@ decoding included, after one warm-up incipit). Sets:
   real        ../shared/data/primus (14 PrIMuS incipits with ground truth; evaluation only)
   synth-clean the fixed synthetic test set (seed 20261128; never a training seed) as rendered
   synth-cam   the same incipits with the generator's camera-like distortions (Camera-PrIMuS style)
+  text lines  the real printed text lines of ../shared/data/ocr (not music: only the doubted count)
 Published anchor (PrIMuS, semantic, CNN+BiLSTM+CTC): SER 0.8 %, SeqER 12.5 %; target SER <= 0.5 %.
 """
 from __future__ import annotations
@@ -22,20 +23,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.shared_data import SHARED  # noqa: E402
 from recognize.core.metrics import error_rates  # noqa: E402
 from recognize.omr.dataset import find_samples  # noqa: E402
 
-REAL = ROOT.parent / "shared" / "data" / "primus"
+REAL = SHARED / "primus"
+TEXT = SHARED / "ocr"
 SYNTH_SEED = 20261128
 
 
-def run(model, samples, batch: int) -> tuple[list[str], float]:
-    from recognize.omr.predict import prepare, recognize
+def run(model, images: list, batch: int) -> tuple[list[str], int, float]:
+    """Token strings, how many readings are doubted, seconds."""
+    from recognize.omr.predict import doubt, prepare, recognize
     h = int(model.preprocess["height"])
-    recognize(model, [prepare(samples[0].image, h)])  # warm-up
+    recognize(model, [prepare(images[0], h)])  # warm-up
     t0 = time.perf_counter()
-    results = recognize(model, [prepare(s.image, h) for s in samples], batch)
-    return [" ".join(r.tokens) for r in results], time.perf_counter() - t0
+    results = recognize(model, [prepare(p, h) for p in images], batch)
+    secs = time.perf_counter() - t0
+    return [" ".join(r.tokens) for r in results], sum(doubt(r) is not None for r in results), secs
 
 
 def main() -> None:
@@ -63,19 +68,36 @@ def main() -> None:
     else:
         print(f"({args.real} not found: real incipits skipped)")
     print(f"model {args.model.name} ({enc}), {args.threads} threads, torch {torch.__version__}")
-    print(f"{'set':<12} {'incipits':>8} {'SER %':>7} {'SeqER %':>8} {'incipits/s':>11}")
+    print(f"{'set':<12} {'incipits':>8} {'SER %':>7} {'SeqER %':>8} {'incipits/s':>11} {'doubted':>8}")
     for name, folder, image in sets:
         samples = find_samples(folder, enc, image)
         if name != "real":
             samples = samples[: args.synth_count]
-        hyps, secs = run(model, samples, args.batch_size)
+        hyps, doubted, secs = run(model, [s.image for s in samples], args.batch_size)
         refs = [" ".join(s.tokens) for s in samples]
         r = error_rates(refs, hyps)
-        print(f"{name:<12} {len(refs):>8} {100 * r.ser:>7.2f} {100 * r.seq:>8.1f} {len(refs) / secs:>11.1f}")
+        print(f"{name:<12} {len(refs):>8} {100 * r.ser:>7.2f} {100 * r.seq:>8.1f} {len(refs) / secs:>11.1f}"
+              f" {doubted:>8}")
         worst = sorted(zip(refs, hyps, samples), key=lambda t: -error_rates([t[0]], [t[1]]).ser)
         for ref, hyp, s in worst[: args.errors]:
             if ref != hyp:
                 print(f"  {s.image}\n    ref: {ref}\n    hyp: {hyp}")
+    if TEXT.is_dir():
+        from recognize.core.image import ImageInputError
+        from recognize.omr.predict import prepare
+        lines = sorted(TEXT.rglob("*.png"))
+        readable = [p for p in lines if _readable(prepare, ImageInputError, p, int(model.preprocess["height"]))]
+        _, doubted, secs = run(model, readable, args.batch_size)
+        print(f"{'text lines':<12} {len(readable):>8} {'-':>7} {'-':>8} {len(readable) / secs:>11.1f} {doubted:>8}"
+              f"   ({len(lines) - len(readable)} refused: too small for a staff)")
+
+
+def _readable(prepare, error, path: Path, height: int) -> bool:
+    try:
+        prepare(path, height)
+        return True
+    except error:
+        return False
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ def omr_cmd(
     """Read monophonic single-staff scores. Exit 0: all done; 1: some inputs failed; 2: usage error."""
     from ..core.image import ImageInputError, is_image
     from ..omr import writers
-    from ..omr.predict import prepare, recognize
+    from ..omr.predict import doubt, prepare, recognize
     from ..runner import Job, expand, process
     check_formats(formats, writers.FORMATS, out)
     m = load(model, "omr", device, threads)
@@ -46,6 +46,13 @@ def omr_cmd(
     check_binary_stdout(writers.WRITERS, formats, out, len(inputs) + len(failures))
     dec = make_decoder(m, model, decoding_options)
     height = int(m.preprocess["height"])
-    job = Job("omr", partial(prepare, height=height), lambda items: recognize(m, items, batch_size, decoder=dec),
-              writers.render, writers.extension, ImageInputError, line_formats=("semantic", "agnostic"))
+
+    def read(items):
+        results = recognize(m, items, batch_size, decoder=dec)
+        for r in results:
+            writers.warn(r, [why] if (why := doubt(r)) else [])
+        return results
+
+    job = Job("omr", partial(prepare, height=height), read, writers.render, writers.extension, ImageInputError,
+              line_formats=("semantic", "agnostic"))
     raise typer.Exit(process(job, inputs, formats, out, failures, workers).exit_code)

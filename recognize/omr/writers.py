@@ -38,7 +38,8 @@ def _json(r: ScoreResult) -> str:
                       ensure_ascii=False, indent=2) + "\n"
 
 
-def _warn(r: ScoreResult, warnings: list[str]) -> None:
+def warn(r: ScoreResult, warnings: list[str]) -> None:
+    """One ``recognize: warning: FILE: ...`` line on stderr per warning."""
     for w in warnings:
         print(f"recognize: warning: {r.source}: {w}", file=sys.stderr)
 
@@ -46,14 +47,14 @@ def _warn(r: ScoreResult, warnings: list[str]) -> None:
 def _musicxml(r: ScoreResult) -> str:
     from .music import to_musicxml
     text, warnings = to_musicxml(r.tokens)
-    _warn(r, warnings)
+    warn(r, warnings)
     return text
 
 
 def _midi(r: ScoreResult) -> bytes:
     from .music import to_midi
     data, warnings = to_midi(r.tokens)
-    _warn(r, warnings)
+    warn(r, warnings)
     return data
 
 

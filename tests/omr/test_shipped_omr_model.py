@@ -3,11 +3,13 @@ import json
 
 import pytest
 from music21 import converter
+from PIL import Image
 from typer.testing import CliRunner
 
 from recognize.cli import app
 from recognize.cli.common import default_model
 from recognize.core.metrics import error_rates
+from recognize.ocr.synth.generate import synth_line
 from recognize.omr.synth.generate import make_sample, write_sample
 
 runner = CliRunner()
@@ -36,6 +38,17 @@ def test_reads_clean_and_photographed_incipits(incipits, tmp_path):
     doc = json.loads((out / samples[0].id / f"{samples[0].id}.json").read_text())
     xs = [sym["x0"] for sym in doc["symbols"]]
     assert xs == sorted(xs) and doc["symbols"][-1]["x1"] <= doc["width"]
+
+
+def test_a_text_line_read_as_music_is_doubted_and_still_written(incipits, tmp_path):
+    root, samples = incipits
+    for i in range(3):
+        Image.fromarray(synth_line(i, 7, 64)[0]).save(tmp_path / f"text{i}.png")
+    r = runner.invoke(app, ["omr", str(root), str(tmp_path), "-o", str(tmp_path / "out"), "--device", "cpu"])
+    assert r.exit_code == 0, r.output
+    doubted = [ln for ln in r.stderr.splitlines() if "unsure reading" in ln]
+    assert sorted(ln.split(": ")[2].rsplit("/", 1)[1] for ln in doubted) == ["text0.png", "text1.png", "text2.png"]
+    assert all((tmp_path / "out" / f"text{i}.semantic").read_text().strip() for i in range(3))
 
 
 def test_musicxml_and_midi_hold_the_notes_read(incipits, tmp_path):
