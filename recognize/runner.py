@@ -139,8 +139,8 @@ class Job:
     render: Callable[[object, str], str | bytes]
     extension: Callable[[str], str]
     input_error: type[Exception] | tuple[type[Exception], ...]
+    line_formats: tuple[str, ...]  # one-line formats: prefixed by the path on stdout for many inputs
     chunk: int = 256  # inputs read, recognised and written per round (bounds memory)
-    line_formats: tuple[str, ...] = ("txt",)  # one-line formats: prefixed by the path on stdout for many inputs
 
 
 AUTO_WORKERS_FROM = 64  # inputs from which ``workers=None`` starts a worker process

@@ -97,6 +97,22 @@ def test_png_of_every_task_and_binary_stdout_rules(tmp_path):
     assert r.exit_code == 0 and r.stdout_bytes.startswith(b"\x89PNG")
 
 
+@pytest.mark.parametrize("command, data, fmt", [("ocr", SAMPLES / "ocr", "hocr"),
+                                                ("transcribe", SAMPLES / "speech", "srt"),
+                                                ("omr", SAMPLES / "omr", "musicxml")])
+def test_several_inputs_go_to_stdout_only_in_formats_that_tell_them_apart(command, data, fmt):
+    r = run(command, data, "-f", fmt)  # documents or subtitles one after the other, with no name
+    assert r.exit_code == 2 and f"format '{fmt}' of several inputs needs --out DIR" in r.stderr
+    r = run(command, data, "-f", "json")  # a stream of documents, each naming its source
+    assert r.exit_code == 0, r.output
+    decoder, text, at, sources = json.JSONDecoder(), r.stdout, 0, []
+    while text[at:].strip():
+        doc, at = decoder.raw_decode(text, at + len(text[at:]) - len(text[at:].lstrip()))
+        sources.append(doc["source"])
+    inputs = [p for p in data.rglob("*") if p.suffix.lower() in (".png", ".jpg", ".wav")]
+    assert sorted(sources) == sorted(str(p) for p in inputs)
+
+
 def test_diff_and_confusions_count_units():
     assert diff_html("ocr", "cat", "cot") == ('c<del class="replace">a</del>t', 'c<ins class="replace">o</ins>t')
     assert confusions("speech", ["go left", "stop"], ["no left", "stop yes"]) == [(("go", "no"), 1), (("", "yes"), 1)]

@@ -96,9 +96,12 @@ def check_formats(formats: list[str], known, out: Path | None) -> None:
         raise usage_error(f"--out {out}: exists and is not a directory")
 
 
-def check_binary_stdout(writers: dict, formats: list[str], out: Path | None, inputs: int) -> None:
-    """A binary format (png, midi) goes to stdout only for a single input."""
-    if out is None and writers[formats[0]].binary and inputs > 1:
+def check_stdout(formats: list[str], out: Path | None, inputs: int, line_formats: tuple[str, ...]) -> None:
+    """Several inputs go to stdout only in a format whose outputs can follow each other and still
+    say which input each is: a one-line format (prefixed with the path) or json (each document
+    names its source; jq reads a stream of them). Binary files, XML documents, subtitles and tables
+    would run into each other."""
+    if out is None and inputs > 1 and formats[0] not in (*line_formats, "json"):
         raise usage_error(f"format {formats[0]!r} of several inputs needs --out DIR")
 
 

@@ -12,8 +12,8 @@ from .common import (
     THREADS,
     WORKERS,
     DecodingOptions,
-    check_binary_stdout,
     check_formats,
+    check_stdout,
     load,
     make_decoder,
     with_decoding_options,
@@ -39,7 +39,7 @@ def ocr_cmd(
     dec = make_decoder(m, model, decoding_options)
     height = int(m.preprocess["height"])
     inputs, failures = expand(paths, is_image, out)
-    check_binary_stdout(writers.WRITERS, formats, out, len(inputs) + len(failures))
+    check_stdout(formats, out, len(inputs) + len(failures), writers.LINE_FORMATS)
     job = Job("ocr", partial(prepare, height=height), lambda items: recognize(m, items, batch_size, decoder=dec),
-              writers.render, writers.extension, ImageInputError)
+              writers.render, writers.extension, ImageInputError, writers.LINE_FORMATS)
     raise typer.Exit(process(job, inputs, formats, out, failures, workers).exit_code)

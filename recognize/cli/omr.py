@@ -12,8 +12,8 @@ from .common import (
     THREADS,
     WORKERS,
     DecodingOptions,
-    check_binary_stdout,
     check_formats,
+    check_stdout,
     load,
     make_decoder,
     usage_error,
@@ -43,7 +43,7 @@ def omr_cmd(
         if (why := writers.unusable(f, encoding)) is not None:
             raise usage_error(why)
     inputs, failures = expand(paths, is_image, out)
-    check_binary_stdout(writers.WRITERS, formats, out, len(inputs) + len(failures))
+    check_stdout(formats, out, len(inputs) + len(failures), writers.LINE_FORMATS)
     dec = make_decoder(m, model, decoding_options)
     height = int(m.preprocess["height"])
 
@@ -54,5 +54,5 @@ def omr_cmd(
         return results
 
     job = Job("omr", partial(prepare, height=height), read, writers.render, writers.extension, ImageInputError,
-              line_formats=("semantic", "agnostic"))
+              writers.LINE_FORMATS)
     raise typer.Exit(process(job, inputs, formats, out, failures, workers).exit_code)

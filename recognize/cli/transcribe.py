@@ -13,8 +13,8 @@ from .common import (
     THREADS,
     WORKERS,
     DecodingOptions,
-    check_binary_stdout,
     check_formats,
+    check_stdout,
     load,
     make_decoder,
     with_decoding_options,
@@ -47,8 +47,8 @@ def transcribe_cmd(
     options = replace(decoding_options, lexicon=decoding_options.lexicon or vocabulary)
     decoding = Decoding(make_decoder(m, model, options), unk_threshold)
     inputs, failures = expand(paths, is_audio, out)
-    check_binary_stdout(writers.WRITERS, formats, out, len(inputs) + len(failures))
+    check_stdout(formats, out, len(inputs) + len(failures), writers.LINE_FORMATS)
     job = Job("transcribe", partial(prepare, preprocess=m.preprocess),
               lambda items: recognize(m, items, batch_size, decoding=decoding), writers.render, writers.extension,
-              AudioInputError, chunk=64)
+              AudioInputError, writers.LINE_FORMATS, chunk=64)
     raise typer.Exit(process(job, inputs, formats, out, failures, workers).exit_code)

@@ -32,6 +32,7 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 
 # Characters XML 1.0 cannot carry at all; they are replaced by U+FFFD.
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+LINE_FORMATS = ("txt",)  # one line per input: several inputs on stdout are prefixed with their paths
 
 
 @dataclass(frozen=True)

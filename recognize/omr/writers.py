@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from .result import ScoreResult
 
 JSON_FORMAT = "recognize-omr/1"
+LINE_FORMATS = ("semantic", "agnostic")  # one line per input: several inputs on stdout are prefixed with their paths
 
 
 @dataclass(frozen=True)

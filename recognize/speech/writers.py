@@ -10,6 +10,7 @@ import numpy as np
 from .result import Transcript
 
 JSON_FORMAT = "recognize-speech/1"
+LINE_FORMATS = ("txt",)  # one line per input: several inputs on stdout are prefixed with their paths
 
 
 @dataclass(frozen=True)
