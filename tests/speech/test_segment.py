@@ -4,7 +4,7 @@ import pytest
 
 from recognize.speech.features import FeatureConfig, num_frames
 from recognize.speech.predict import trim_to_speech
-from recognize.speech.segment import frame_energy, speech_regions
+from recognize.speech.segment import frame_energy, level, speech_regions
 
 SR, HOP = 16_000, 160
 
@@ -41,7 +41,17 @@ def test_silence_has_no_regions_and_long_speech_is_split():
 
 
 def test_trim_to_speech_shrinks_but_never_grows():
-    energy = frame_energy(bursts([(2.0, 2.5)]), HOP)
+    energy = level(frame_energy(bursts([(2.0, 2.5)]), HOP), HOP / SR)
     assert trim_to_speech(100, 400, energy) == pytest.approx((200, 251), abs=2)
     assert trim_to_speech(220, 240, energy) == (220, 240)
     assert trim_to_speech(600, 700, energy) == (600, 700)  # nothing audible: left alone
+
+
+def test_trim_to_speech_keeps_the_sound_around_the_loudest_frame():
+    hop = HOP / SR
+    x = bursts([(2.0, 2.4), (2.45, 2.6)], noise=1e-3)  # a word with a 50-ms closure inside
+    t = np.arange(round(1.5 * SR), round(1.55 * SR))
+    x[t] += 0.02 * np.sin(2 * np.pi * 300 * t / SR)  # a click half a second before it, 20 dB down
+    lv = level(frame_energy(x, HOP), hop)
+    assert trim_to_speech(120, 300, lv, max_gap=10) == pytest.approx((200, 260), abs=3)
+    assert trim_to_speech(120, 300, lv, max_gap=100)[0] == pytest.approx(150, abs=3)  # bridged: the click too
