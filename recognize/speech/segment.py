@@ -38,13 +38,16 @@ def level(energy: np.ndarray, hop_seconds: float) -> np.ndarray:
 
 
 def speech_regions(energy: np.ndarray, hop_seconds: float, above_floor_db: float = 8.0,
-                   min_gap: float = 0.3, pad: float = 0.25, min_speech: float = 0.05,
+                   min_gap: float = 0.3, pad: float = 0.25, min_speech: float = 0.1,
                    max_region: float = 8.0) -> list[tuple[int, int]]:
     """Frame ranges ``[start, end)`` where the level is ``above_floor_db`` over the recording's quiet
     level (its 10th percentile), gaps under ``min_gap`` s bridged, ``pad`` s added each side.
 
     Regions longer than ``max_region`` s are split at their quietest frame, so memory and the
-    model's input length stay bounded in continuous speech.
+    model's input length stay bounded in continuous speech. Sounds shorter than ``min_speech`` s
+    (a click, a tap of the microphone) are no regions: alone, the model read a word into them
+    (0.05 s let a click of a real recording through, read as "up": benchmarks/speech_long.py
+    --split valid, WER 3.33 -> 2.50 % with --vocabulary, no word lost).
     """
     if not len(energy):
         return []

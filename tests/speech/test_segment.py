@@ -55,3 +55,9 @@ def test_trim_to_speech_keeps_the_sound_around_the_loudest_frame():
     lv = level(frame_energy(x, HOP), hop)
     assert trim_to_speech(120, 300, lv, max_gap=10) == pytest.approx((200, 260), abs=3)
     assert trim_to_speech(120, 300, lv, max_gap=100)[0] == pytest.approx(150, abs=3)  # bridged: the click too
+
+
+def test_a_click_is_no_speech_region_and_a_short_word_is():
+    energy = frame_energy(bursts([(2.0, 2.02), (5.0, 5.15)]), HOP)  # a 20-ms click, a 150-ms word
+    regions = speech_regions(energy, HOP / SR, pad=0.0)
+    assert len(regions) == 1 and abs(regions[0][0] - 500) <= 3
