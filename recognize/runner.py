@@ -1,8 +1,10 @@
 """Batch processing of input files shared by ``ocr``, ``transcribe`` and ``omr``.
 
-Paths may be files or directories (searched recursively). With an output directory, each input
-writes ``DIR/<path relative to the directory given>/<stem>.<ext>`` atomically; without one, the
-result goes to stdout. A bad input is reported on stderr in one line and the others go on.
+Paths may be files or directories (searched recursively), or ``-`` for standard input (spooled to
+a temporary file, named ``-`` in outputs and messages, ``stdin.<ext>`` under an output directory).
+With an output directory, each input writes ``DIR/<path relative to the directory given>/<stem>.<ext>``
+atomically; without one, the result goes to stdout. A bad input is reported on stderr in one line
+and the others go on.
 
 Inputs go in chunks: with worker processes, the workers read and prepare (decode, resample,
 featurise, scale) the next chunk while the main process runs the network on this one.
@@ -12,10 +14,14 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+STDIN = "-"
 
 
 @dataclass
@@ -23,6 +29,12 @@ class Input:
     path: Path
     root: Path  # the directory the user named (or the file's parent)
     keep_suffix: bool = False  # output named <name>.<suffix>.<ext>: another input has the same stem there
+    label: str | None = None  # what the user named, when it is not ``path`` (``-``: standard input)
+
+    @property
+    def name(self) -> str:
+        """The input as the user named it, for messages and the results' ``source``."""
+        return self.label or str(self.path)
 
 
 @dataclass
@@ -51,7 +63,10 @@ def expand(paths: Iterable[str | Path], accept: Callable[[Path], bool],
     skip = out_dir.resolve() if out_dir is not None else None
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
+        if str(raw) == STDIN:
+            got = _spool_stdin(any(i.label == STDIN for i in inputs))
+            (inputs if isinstance(got, Input) else failures).append(got)
+        elif p.is_dir():
             inside = skip is not None and skip.is_relative_to(p.resolve())  # else no file can be under it
             found = sorted(f for f in p.rglob("*") if f.is_file() and accept(f)
                            and not (inside and f.resolve().is_relative_to(skip)))
@@ -63,6 +78,22 @@ def expand(paths: Iterable[str | Path], accept: Callable[[Path], bool],
         else:
             failures.append(Failure(str(p), "no such file or directory"))
     return inputs, failures
+
+
+_SPOOLS: list[tempfile.TemporaryDirectory] = []  # removed when the process exits
+
+
+def _spool_stdin(again: bool) -> Input | Failure:
+    """Standard input copied to a temporary file (readers need to seek, workers need a path)."""
+    if again:
+        return Failure(STDIN, "standard input can be read only once")
+    if sys.stdin is None or sys.stdin.isatty():
+        return Failure(STDIN, "standard input is a terminal: pipe a file into it (... | recognize ... -)")
+    _SPOOLS.append(tempfile.TemporaryDirectory(prefix="recognize-stdin-"))
+    path = Path(_SPOOLS[-1].name) / "stdin"
+    with path.open("wb") as f:
+        shutil.copyfileobj(sys.stdin.buffer, f)
+    return Input(path, path.parent, label=STDIN)
 
 
 def _relative(inp: Input) -> Path:
@@ -88,7 +119,7 @@ def plan_outputs(inputs: list[Input]) -> tuple[list[Input], list[Failure]]:
         rel = _relative(inp)
         other = first.setdefault(rel, inp)
         if other is not inp and other.path.resolve() != inp.path.resolve():
-            clashes.append(Failure(str(inp.path), f"its outputs would overwrite those of {other.path} (both "
+            clashes.append(Failure(inp.name, f"its outputs would overwrite those of {other.name} (both "
                                                   f"{rel} in their folders): give each folder its own --out"))
         else:
             kept.append((inp, rel))
@@ -99,7 +130,7 @@ def plan_outputs(inputs: list[Input]) -> tuple[list[Input], list[Failure]]:
         inp.keep_suffix = len(stems[rel.parent / rel.stem]) > 1
     for same in stems.values():
         if len(same) > 1:
-            print(f"recognize: warning: {', '.join(str(i.path) for i in same.values())}: the same name but the "
+            print(f"recognize: warning: {', '.join(i.name for i in same.values())}: the same name but the "
                   "suffix; their outputs are named <name>.<suffix>.<ext>", file=sys.stderr)
     return [inp for inp, _ in kept], clashes
 
@@ -141,6 +172,7 @@ class Job:
     input_error: type[Exception] | tuple[type[Exception], ...]
     line_formats: tuple[str, ...]  # one-line formats: prefixed by the path on stdout for many inputs
     chunk: int = 256  # inputs read, recognised and written per round (bounds memory)
+    warnings: Callable[[object], list[str]] | None = None  # one-line doubts about a result, on stderr
 
 
 AUTO_WORKERS_FROM = 64  # inputs from which ``workers=None`` starts a worker process
@@ -214,7 +246,7 @@ def process(job: Job, inputs: list[Input], formats: list[str], out_dir: Path | N
                 done.result()
                 outcome.done += 1
             except OSError as e:
-                fail(inp.path, f"cannot write output: {e}")
+                fail(inp.name, f"cannot write output: {e}")
             progress.advance(bar)
         writes.clear()
 
@@ -226,7 +258,7 @@ def process(job: Job, inputs: list[Input], formats: list[str], out_dir: Path | N
             ready = []
             for inp, p in zip(chunk, prepared):
                 if isinstance(p, job.input_error):
-                    fail(inp.path, str(p))
+                    fail(inp.name, str(p))
                     progress.advance(bar)
                 else:
                     ready.append((inp, p))
@@ -234,9 +266,12 @@ def process(job: Job, inputs: list[Input], formats: list[str], out_dir: Path | N
             settle()  # the previous chunk's files were written while this one was read and recognised
             for (inp, _), res in zip(ready, results):
                 if isinstance(res, job.input_error):  # found unreadable while recognised (streamed input)
-                    fail(inp.path, str(res))
+                    fail(inp.name, str(res))
                     progress.advance(bar)
                     continue
+                res.source = inp.name
+                for w in job.warnings(res) if job.warnings else []:
+                    print(f"recognize: warning: {inp.name}: {w}", file=sys.stderr)
                 try:
                     rendered = {f: job.render(res, f) for f in formats}
                     if writer is not None:  # file I/O in a thread: it releases the GIL (a third of a run here)
@@ -250,7 +285,7 @@ def process(job: Job, inputs: list[Input], formats: list[str], out_dir: Path | N
                             sys.stdout.buffer.write(text)
                             sys.stdout.buffer.flush()
                         else:
-                            print(f"{inp.path}\t{text}" if many and formats[0] in job.line_formats else text,
+                            print(f"{inp.name}\t{text}" if many and formats[0] in job.line_formats else text,
                                   end="", flush=True)
                     outcome.done += 1
                 except BrokenPipeError:
@@ -259,7 +294,7 @@ def process(job: Job, inputs: list[Input], formats: list[str], out_dir: Path | N
                     outcome.closed = True
                     return outcome
                 except OSError as e:
-                    fail(inp.path, f"cannot write output: {e}")
+                    fail(inp.name, f"cannot write output: {e}")
                 progress.advance(bar)
         settle()
     if writer is not None:

@@ -113,6 +113,24 @@ def test_bad_inputs_each_fail_alone(tiny_model, lines, tmp_path, monkeypatch):
     assert written == ["a.alto.xml", "a.txt", "sub/b.alto.xml", "sub/b.txt"]  # no partial outputs
 
 
+def test_standard_input_is_an_input_named_dash(tiny_model, tiny_data, lines, tmp_path):
+    line = (tiny_data / "train" / "line000.png").read_bytes()
+    r = runner.invoke(app, ["ocr", "-m", str(tiny_model), "--device", "cpu", "-"], input=line)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.strip() == (tiny_data / "train" / "line000.gt.txt").read_text().strip()
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["ocr", "-m", str(tiny_model), "--device", "cpu", "-", str(lines), "-o", str(out),
+                            "-f", "json"], input=line)
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "stdin.json").read_text())["source"] == "-"
+    assert (out / "a.json").is_file() and (out / "sub" / "b.json").is_file()
+    r = runner.invoke(app, ["ocr", "-m", str(tiny_model), "--device", "cpu", "-", "-"], input=line)
+    assert r.exit_code == 1 and r.stdout.strip() == (tiny_data / "train" / "line000.gt.txt").read_text().strip()
+    assert "recognize: error: -: standard input can be read only once" in r.stderr
+    r = runner.invoke(app, ["ocr", "-m", str(tiny_model), "--device", "cpu", "-"], input=b"not an image")
+    assert r.exit_code == 1 and r.stderr.startswith("recognize: error: -: ")
+
+
 def test_usage_errors_exit_2(tiny_model, lines, tmp_path):
     assert run("ocr", "-m", tiny_model, "-f", "pdf", lines).exit_code == 2
     assert run("ocr", "-m", tmp_path / "missing.safetensors", lines).exit_code == 2

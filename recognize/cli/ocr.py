@@ -22,7 +22,8 @@ from .common import (
 
 @with_decoding_options
 def ocr_cmd(
-    paths: list[Path] = typer.Argument(..., help="Line images or directories (searched recursively)."),
+    paths: list[Path] = typer.Argument(..., help="Line images or directories (searched recursively); "
+                                       "- reads standard input."),
     model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the shipped English model)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output directory; without it results go to stdout."),
     formats: list[str] = typer.Option(["txt"], "--format", "-f", help="txt, json, tsv, hocr, alto, png (repeatable)."),

@@ -23,7 +23,8 @@ from .common import (
 
 @with_decoding_options
 def omr_cmd(
-    paths: list[Path] = typer.Argument(..., help="Staff images or directories (searched recursively)."),
+    paths: list[Path] = typer.Argument(..., help="Staff images or directories (searched recursively); "
+                                       "- reads standard input."),
     model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the shipped semantic model)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output directory; without it results go to stdout."),
     formats: list[str] = typer.Option(["semantic"], "--format", "-f",
@@ -46,13 +47,7 @@ def omr_cmd(
     check_stdout(formats, out, len(inputs) + len(failures), writers.LINE_FORMATS)
     dec = make_decoder(m, model, decoding_options)
     height = int(m.preprocess["height"])
-
-    def read(items):
-        results = recognize(m, items, batch_size, decoder=dec)
-        for r in results:
-            writers.warn(r, [why] if (why := doubt(r)) else [])
-        return results
-
-    job = Job("omr", partial(prepare, height=height), read, writers.render, writers.extension, ImageInputError,
-              writers.LINE_FORMATS)
+    job = Job("omr", partial(prepare, height=height), lambda items: recognize(m, items, batch_size, decoder=dec),
+              writers.render, writers.extension, ImageInputError, writers.LINE_FORMATS,
+              warnings=lambda r: [why] if (why := doubt(r)) else [])
     raise typer.Exit(process(job, inputs, formats, out, failures, workers).exit_code)

@@ -25,7 +25,8 @@ UNK_THRESHOLD = 0.6  # chosen on the recipe's validation speakers: benchmarks/sp
 
 @with_decoding_options
 def transcribe_cmd(
-    paths: list[Path] = typer.Argument(..., help="Audio files or directories (searched recursively)."),
+    paths: list[Path] = typer.Argument(..., help="Audio files or directories (searched recursively); "
+                                       "- reads standard input."),
     model: Path = typer.Option(None, "--model", "-m", help="Model file (default: the shipped commands model)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output directory; without it results go to stdout."),
     formats: list[str] = typer.Option(["txt"], "--format", "-f", help="txt, json, tsv, srt, vtt, png (repeatable)."),

@@ -50,6 +50,17 @@ def test_transcribe_writes_every_format(speech_model, audio_dir, tmp_path):
     assert doc["duration"] == pytest.approx(2.0, abs=0.01) and doc["model"]["task"] == "speech"
 
 
+@pytest.mark.parametrize("fmt", ["WAV", "FLAC", "MP3"])
+def test_audio_piped_in_is_read_by_its_content(speech_model, tmp_path, fmt):
+    t = np.arange(24000) / 16000
+    sf.write(tmp_path / "clip", 0.3 * np.sin(2 * np.pi * 440 * t), 16000, format=fmt)  # no suffix to go by
+    r = runner.invoke(app, ["transcribe", "-m", str(speech_model), "--device", "cpu", "-f", "json", "-"],
+                      input=(tmp_path / "clip").read_bytes())
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["source"] == "-" and doc["duration"] == pytest.approx(1.5, abs=0.06)
+
+
 def test_bad_audio_fails_alone(speech_model, audio_dir, tmp_path):
     (audio_dir / "empty.wav").write_bytes(b"")
     (audio_dir / "text.wav").write_text("not audio at all\n")
