@@ -159,9 +159,10 @@ class Job:
     ``prepare(path)`` reads one input (raising ``input_error`` with a one-line reason when it
     cannot; a module-level function or ``functools.partial`` of one, so worker processes can run
     it), ``recognize(prepared_list)`` returns one result per prepared input (or the ``input_error``
-    for an input that turned out unusable only then), and
+    for an input that turned out unusable only then; a result has a ``source``, which the runner
+    sets to the input as the user named it), and
     ``render(result, fmt)`` (text, or bytes for a binary format) / ``extension(fmt)`` are the
-    task's writers.
+    task's writers; ``warnings(result)`` gives doubts to print on stderr (the result is still written).
     """
 
     name: str

@@ -39,8 +39,7 @@ def _json(r: ScoreResult) -> str:
                       ensure_ascii=False, indent=2) + "\n"
 
 
-def warn(r: ScoreResult, warnings: list[str]) -> None:
-    """One ``recognize: warning: FILE: ...`` line on stderr per warning."""
+def _warn(r: ScoreResult, warnings: list[str]) -> None:
     for w in warnings:
         print(f"recognize: warning: {r.source}: {w}", file=sys.stderr)
 
@@ -48,14 +47,14 @@ def warn(r: ScoreResult, warnings: list[str]) -> None:
 def _musicxml(r: ScoreResult) -> str:
     from .music import to_musicxml
     text, warnings = to_musicxml(r.tokens)
-    warn(r, warnings)
+    _warn(r, warnings)
     return text
 
 
 def _midi(r: ScoreResult) -> bytes:
     from .music import to_midi
     data, warnings = to_midi(r.tokens)
-    warn(r, warnings)
+    _warn(r, warnings)
     return data
 
 

@@ -66,12 +66,12 @@ def prepare(path: str | Path, preprocess: dict) -> Prepared:
                     frame_energy(wave, cfg.hop_length))
 
 
-def trim_to_speech(start: int, end: int, level: np.ndarray, drop_db: float = 30.0, floor_db: float = 6.0,
+def trim_to_speech(start: int, end: int, levels: np.ndarray, drop_db: float = 30.0, floor_db: float = 6.0,
                    max_gap: int = 10) -> tuple[int, int]:
     """Shrink the feature-frame span ``[start, end)`` to the sound around its loudest frame: the run of
     frames within ``drop_db`` of it and ``floor_db`` above the utterance's quiet level (its 10th
     percentile) that holds it, across dips of at most ``max_gap`` frames (a stop's closure).
-    ``level``: dB per frame, smoothed as ``segment.level`` smooths it.
+    ``levels``: dB per frame, smoothed as ``segment.level`` smooths it.
 
     CTC puts a word's first and last tokens anywhere inside the word, and a bidirectional model
     likes the edges of the input for them; the level tells where the word is really spoken. Taking
@@ -79,10 +79,10 @@ def trim_to_speech(start: int, end: int, level: np.ndarray, drop_db: float = 30.
     word in: on validation speakers, 23 of 118 real words read in long files began or ended over
     0.2 s outside their one-second clip, none with this (benchmarks/speech_long.py --split valid).
     """
-    seg = level[start:end]
+    seg = levels[start:end]
     if not len(seg):
         return start, end
-    floor = float(np.percentile(level, 10))
+    floor = float(np.percentile(levels, 10))
     active = np.flatnonzero((seg >= seg.max() - drop_db) & (seg >= floor + floor_db))
     if not len(active):
         return start, end
