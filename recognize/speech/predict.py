@@ -67,11 +67,11 @@ def prepare(path: str | Path, preprocess: dict) -> Prepared:
 
 
 def trim_to_speech(start: int, end: int, levels: np.ndarray, drop_db: float = 30.0, floor_db: float = 6.0,
-                   max_gap: int = 10) -> tuple[int, int]:
+                   max_gap: int = 10, floor: float | None = None) -> tuple[int, int]:
     """Shrink the feature-frame span ``[start, end)`` to the sound around its loudest frame: the run of
-    frames within ``drop_db`` of it and ``floor_db`` above the utterance's quiet level (its 10th
-    percentile) that holds it, across dips of at most ``max_gap`` frames (a stop's closure).
-    ``levels``: dB per frame, smoothed as ``segment.level`` smooths it.
+    frames within ``drop_db`` of it and ``floor_db`` above the utterance's quiet level (``floor``;
+    by default the 10th percentile of ``levels``) that holds it, across dips of at most ``max_gap``
+    frames (a stop's closure). ``levels``: dB per frame, smoothed as ``segment.level`` smooths it.
 
     CTC puts a word's first and last tokens anywhere inside the word, and a bidirectional model
     likes the edges of the input for them; the level tells where the word is really spoken. Taking
@@ -82,14 +82,16 @@ def trim_to_speech(start: int, end: int, levels: np.ndarray, drop_db: float = 30
     seg = levels[start:end]
     if not len(seg):
         return start, end
-    floor = float(np.percentile(levels, 10))
+    floor = float(np.percentile(levels, 10)) if floor is None else floor
     active = np.flatnonzero((seg >= seg.max() - drop_db) & (seg >= floor + floor_db))
-    if not len(active):
+    if not len(active):  # then not the loudest frame either: nothing audible
         return start, end
-    breaks = np.flatnonzero(np.diff(active) > max_gap + 1)
-    firsts, lasts = np.r_[active[0], active[breaks + 1]], np.r_[active[breaks], active[-1]]
-    k = int(np.searchsorted(firsts, int(np.argmax(seg)), side="right")) - 1
-    return start + int(firsts[k]), start + int(lasts[k]) + 1
+    at = int(np.searchsorted(active, int(np.argmax(seg))))  # the loudest frame is active
+    gaps = np.flatnonzero(np.diff(active) > max_gap + 1)  # a run ends at active[g] and one starts after it
+    before, after = gaps[gaps < at], gaps[gaps >= at]
+    first = active[before[-1] + 1] if len(before) else active[0]
+    last = active[after[0]] if len(after) else active[-1]
+    return start + int(first), start + int(last) + 1
 
 
 def words_from(hyp: Hypothesis, seconds_per_frame: float, duration: float, energy: np.ndarray | None = None,
@@ -98,13 +100,14 @@ def words_from(hyp: Hypothesis, seconds_per_frame: float, duration: float, energ
     trimmed to where there is sound when ``energy`` (dB per ``hop_seconds``) is given."""
     words, current = [], []
     smoothed = level(energy, hop_seconds) if energy is not None and len(energy) else None
+    floor = float(np.percentile(smoothed, 10)) if smoothed is not None else 0.0
     for tok in [*hyp.tokens, None]:
         if tok is None or tok.text.isspace():
             if current:
                 start, end = current[0].start * seconds_per_frame, current[-1].end * seconds_per_frame
                 if smoothed is not None:
                     s, e = trim_to_speech(round(start / hop_seconds), round(end / hop_seconds), smoothed,
-                                          max_gap=round(0.1 / hop_seconds))
+                                          max_gap=round(0.1 / hop_seconds), floor=floor)
                     start, end = s * hop_seconds, e * hop_seconds
                 conf = sum(t.confidence for t in current) / len(current)
                 text = "".join(t.text for t in current) if conf >= threshold else UNKNOWN
