@@ -88,3 +88,26 @@ def test_tune_writes_a_config_the_commands_accept(tiny_model, tmp_path):
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)[0]["decoder"]
     assert d["backend"] == "pyctcdecode" and d["alpha"] == saved["decoding"]["alpha"]
+
+
+def test_the_commands_models_decode_with_their_words_unless_told_otherwise(tmp_path):
+    """exports/speech-commands*.decoding.json say "default": the words the model was trained on."""
+    from pathlib import Path
+
+    from recognize.speech.synth import vocabulary
+    sample = Path(__file__).resolve().parents[1] / "data" / "samples" / "speech" / "four_commands.wav"
+
+    def decoder(*args):
+        r = runner.invoke(app, ["transcribe", str(sample), "-f", "json", "--device", "cpu", *args])
+        assert r.exit_code == 0, r.output
+        return json.loads(r.stdout)["decoder"]
+
+    for model in ("speech-commands.safetensors", "speech-commands-fast.int8.onnx"):
+        exports = Path(__file__).resolve().parents[1] / "exports"
+        got = decoder("-m", str(exports / model))
+        assert got["name"] == "beam" and got["lexicon_words"] == len(vocabulary()) == 35, (model, got)
+    assert decoder("--decoder", "greedy")["name"] == "greedy"
+    assert decoder("--vocabulary", "yes,no,go")["lexicon_words"] == 3
+    m = tmp_path / "elsewhere.safetensors"  # the same model without its config beside it: greedy
+    m.write_bytes((Path(__file__).resolve().parents[1] / "exports" / "speech-commands.safetensors").read_bytes())
+    assert decoder("-m", str(m))["name"] == "greedy"

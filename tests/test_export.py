@@ -124,7 +124,7 @@ main()
 @pytest.mark.parametrize("task", MODELS)
 def test_onnx_models_run_without_torch(task, exported, tmp_path):
     command, data = COMMANDS[task]
-    args = [command, str(data), "-m", str(exported[task, "onnx"]), "-f", "json", "-o"]
+    args = [command, str(data), "-m", str(exported[task, "onnx"]), "--decoder", "greedy", "-f", "json", "-o"]
     blocked = subprocess.run([sys.executable, "-c", NO_TORCH, *args, str(tmp_path / "rt")],
                              capture_output=True, text=True, cwd=ROOT)
     assert blocked.returncode == 0, blocked.stderr
@@ -157,7 +157,9 @@ def test_shipped_onnx_exports_are_of_the_shipped_models_and_the_default_without_
     assert rt.returncode == 0, rt.stderr
     outputs = [json.loads(f.read_text()) for f in sorted((tmp_path / "rt").rglob("*.json"))]
     assert outputs and all(o["model"]["name"] == shipped[0].name for o in outputs)
-    full = run(command, data, "-f", "json", "-o", tmp_path / "full")
+    # the speech models' default decoding (their words, by beam search) needs torch: greedy, said so
+    assert ("recognize: warning: decoding greedily" in rt.stderr) == (task == "speech")
+    full = run(command, data, "-f", "json", "-o", tmp_path / "full", "--decoder", "greedy")
     assert full.exit_code == 0
     texts = [json.loads(f.read_text()) for f in sorted((tmp_path / "full").rglob("*.json"))]
     # the shipped export passed --check on these samples: same transcripts
@@ -251,8 +253,14 @@ def test_out_named_like_an_export_is_the_file_written(tmp_path):
     model = ROOT / "exports" / "ocr-en.safetensors"
     r = run("export", model, "-o", tmp_path / "new" / "mine.onnx")
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["mine.onnx"]
+    # the model's decoding config comes along, its LM path made absolute: --decoder beam works there
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["mine.onnx", "ocr-en.decoding.json"]
+    lm = Path(json.loads((tmp_path / "new" / "ocr-en.decoding.json").read_text())["decoding"]["lm"])
+    assert lm.is_absolute() and lm.is_file()
     assert open_model(tmp_path / "new" / "mine.onnx").runtime == "onnxruntime"
+    r = run("ocr", SAMPLES / "ocr" / "line00.png", "-m", tmp_path / "new" / "mine.onnx", "--decoder", "beam",
+            "-f", "json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["decoder"]["lm"]["path"].endswith("ocr-en-words.klm")
     assert artifact_path(tmp_path, model, "onnx", "int8") == tmp_path / "ocr-en.int8.onnx"  # a folder
     assert artifact_path(tmp_path / "m.ts", model, "torchscript", None) == tmp_path / "m.ts"
     with pytest.raises(ExportError, match=r"a torchscript export is named \*\.ts"):

@@ -171,12 +171,23 @@ def decoding_config(model_path: Path | None, m) -> Path:
     return path.with_name(f"{Path(source).stem if source else path.stem}.decoding.json")
 
 
+def is_default_decoding(path: Path) -> bool:
+    """Whether a shipped decoding config says it is its model's default (``"default": true``): the
+    speech models decode with the words they were trained on unless told otherwise."""
+    import json
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("default") is True
+    except (OSError, ValueError):
+        return False
+
+
 def decoder_spec(m, model_path: Path | None, options: DecodingOptions):
     """The decoder settings the options ask for, or exit 2 with the reason.
 
     Settings come from, in order: the defaults, the model's shipped decoding config (when
-    ``--decoder beam`` is given without ``--decoding``), ``--decoding FILE``, then the options.
-    Asking for an LM, a lexicon, hotwords or an n-best list implies beam search.
+    ``--decoder beam`` is given without ``--decoding``, or with no --decoder at all when the config
+    is the model's default), ``--decoding FILE``, then the options. Asking for an LM, a lexicon,
+    hotwords or an n-best list implies beam search.
     """
     from ..core import decoders
     from ..core.lexicon import read_word_list
@@ -186,7 +197,7 @@ def decoder_spec(m, model_path: Path | None, options: DecodingOptions):
         shipped = decoding_config(model_path, m)
         if o.decoding is not None:
             spec = decoders.read_spec(o.decoding)
-        elif o.decoder == "beam" and shipped.is_file():
+        elif shipped.is_file() and (o.decoder == "beam" or (o.decoder is None and is_default_decoding(shipped))):
             spec = decoders.read_spec(shipped)
         wants_beam = o.lm not in (None, "none") or o.lexicon or o.hotword or o.nbest
         spec = spec.merged(decoder=o.decoder or ("beam" if wants_beam else None), backend=o.beam_backend,
@@ -202,9 +213,16 @@ def decoder_spec(m, model_path: Path | None, options: DecodingOptions):
 
 
 def make_decoder(m, model_path: Path | None, options: DecodingOptions):
-    """The decoder the options ask for (see :func:`decoder_spec`), or exit 2 with the reason."""
+    """The decoder the options ask for (see :func:`decoder_spec`), or exit 2 with the reason. A
+    model's default decoding that cannot run here (beam search in an install without torch) gives
+    way to greedy decoding, with a warning: nobody asked for it."""
     from ..core import decoders
+    spec = decoder_spec(m, model_path, options)
     try:
-        return decoders.make_decoder(decoder_spec(m, model_path, options), m.vocab, m.device, m.runtime)
+        return decoders.make_decoder(spec, m.vocab, m.device, m.runtime)
     except (decoders.DecoderError, OSError) as e:
+        if options == DecodingOptions() and spec.decoder != "greedy":
+            print(f"recognize: warning: decoding greedily: the model's default decoding cannot run here: {e}",
+                  file=sys.stderr)
+            return decoders.make_decoder(decoders.DecoderSpec(), m.vocab, m.device, m.runtime)
         raise usage_error(str(e)) from None

@@ -24,6 +24,8 @@ from .. import __version__
 from .decode import greedy_decode
 from .runtime import META_KEY, TORCHSCRIPT_META, LoadedModel, file_sha256, open_model
 
+log = logging.getLogger("recognize")
+
 FORMATS = ("onnx", "torchscript")
 QUANTIZE = ("int8",)
 DEFAULT_OPSET = 17
@@ -98,7 +100,23 @@ def export(model: LoadedModel, fmt: str, out: Path, quantize: str | None = None,
     finally:
         net.rnn.mode = mode
         tmp.unlink(missing_ok=True)
+    carry_decoding(Path(model.path), path)
     return path
+
+
+def carry_decoding(model_path: Path, artifact: Path) -> Path | None:
+    """Write the model's decoding config (``<model>.decoding.json``: its default decoding, or what
+    ``--decoder beam`` uses) next to the artifact, where the commands look for it, so that the
+    export decodes as the model does; an LM path in it is made absolute. Returns the file written."""
+    from .decoders import read_spec, write_spec
+    config = model_path.with_name(f"{model_path.stem}.decoding.json")
+    target = artifact.with_name(config.name)
+    if not config.is_file() or target.resolve() == config.resolve():
+        return None
+    extra = {k: v for k, v in json.loads(config.read_text(encoding="utf-8")).items() if k != "decoding"}
+    write_spec(read_spec(config), target, extra)
+    log.info("wrote %s (the model's decoding config)", target)
+    return target
 
 
 def _onnx(net, model: LoadedModel, path: Path, quantize: str | None, opset: int) -> None:

@@ -76,8 +76,8 @@ def trim_to_speech(start: int, end: int, levels: np.ndarray, drop_db: float = 30
     CTC puts a word's first and last tokens anywhere inside the word, and a bidirectional model
     likes the edges of the input for them; the level tells where the word is really spoken. Taking
     the first and last loud frames anywhere in the span instead let bumps of the noise around a
-    word in: on validation speakers, 23 of 118 real words read in long files began or ended over
-    0.2 s outside their one-second clip, none with this (benchmarks/speech_long.py --split valid).
+    word in: on validation speakers, 24 of 118 real words read right in long files began or ended
+    over 0.2 s outside their one-second clip, 2 with this (benchmarks/speech_long.py --split valid).
     """
     seg = levels[start:end]
     if not len(seg):

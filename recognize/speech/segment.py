@@ -46,8 +46,8 @@ def speech_regions(energy: np.ndarray, hop_seconds: float, above_floor_db: float
     Regions longer than ``max_region`` s are split at their quietest frame, so memory and the
     model's input length stay bounded in continuous speech. Sounds shorter than ``min_speech`` s
     (a click, a tap of the microphone) are no regions: alone, the model read a word into them
-    (0.05 s let a click of a real recording through, read as "up": benchmarks/speech_long.py
-    --split valid, WER 3.33 -> 2.50 % with --vocabulary, no word lost).
+    (0.05 s let a click at the start of a real clip through, read as "up": benchmarks/speech_long.py
+    --split valid at commit a3593b8, WER 3.33 -> 2.50 % with --vocabulary, no word lost).
     """
     if not len(energy):
         return []
