@@ -43,14 +43,19 @@ def items(source: DataSource, preprocess: dict, cache: Path) -> list[Item]:
     if source.kind == "manifest":
         return manifest_items(source.path, split=opt.get("split", "all"), seed=source.seed, features=cfg,
                               limit=source.count)
+    if source.kind == "clip_sequences":
+        from .clip_sequences import write_clip_sequences
+        split = opt.get("split", "train")
+        out = cache / "speech-clip-sequences" / f"seed{source.seed}-{split}"
+        return manifest_items(write_clip_sequences(source.path, out, source.count, source.seed, split), features=cfg)
     if source.kind in ("synth_words", "synth_sequences"):
         from .synth.generate import write_dataset
         out = cache / "speech-synth" / f"{source.kind}-seed{source.seed}"
         write_dataset(out, source.count, source.seed, kind=source.kind.split("_")[1],
                       workers=int(opt.get("workers", 2)))
         return manifest_items(out / "manifest.tsv", features=cfg, limit=source.count)
-    raise ValueError(f"speech data source kind must be speech_commands, fsdd, manifest, synth_words or "
-                     f"synth_sequences, not {source.kind!r}")
+    raise ValueError(f"speech data source kind must be speech_commands, fsdd, manifest, clip_sequences, "
+                     f"synth_words or synth_sequences, not {source.kind!r}")
 
 
 def prepare_training(data: DataConfig, preprocess: dict) -> None:

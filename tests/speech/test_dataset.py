@@ -144,6 +144,26 @@ def test_bad_files_are_skipped_with_a_warning(commands, tmp_path, caplog):
 # --- splits -----------------------------------------------------------------------------------------------
 
 
+def test_clip_sequences_join_clips_of_one_split_only(commands, tmp_path, monkeypatch):
+    import recognize.speech.audio as audio
+    from recognize.speech.clip_sequences import WORDS as PER_UTTERANCE
+    from recognize.speech.clip_sequences import write_clip_sequences
+    read, real = [], audio.load_audio
+    monkeypatch.setattr(audio, "load_audio", lambda path, rate: read.append(path) or real(path, rate))
+    manifest = write_clip_sequences(commands, tmp_path / "seq", 20, seed=3)
+    rows = read_manifest(manifest)
+    assert len(rows) == 20 and len(read) == sum(len(r["text"].split()) for r in rows)
+    train = speakers(speech_commands_items(commands, split="train", seed=3))
+    assert {speaker_of(p) for p in read} <= train  # never a valid or test speaker's voice
+    for r in rows:
+        words = r["text"].split()
+        assert PER_UTTERANCE[0] <= len(words) <= PER_UTTERANCE[1] and set(words) <= set(WORDS)
+        assert len(load_audio(r["path"], 16_000)) / 16_000 == pytest.approx(float(r["duration"]), abs=1e-3)
+    before = manifest.stat().st_mtime_ns
+    assert write_clip_sequences(commands, tmp_path / "seq", 20, seed=3) == manifest  # made once
+    assert manifest.stat().st_mtime_ns == before and len(read) == sum(len(r["text"].split()) for r in rows)
+
+
 def test_speaker_of_and_which_split():
     assert speaker_of("/x/yes/0a2b400e_nohash_3.wav") == "0a2b400e"
     assert speaker_of("recordings/7_jackson_32.wav") == "jackson"
