@@ -82,23 +82,20 @@ def main() -> None:
         for ref, hyp, s in worst[: args.errors]:
             if ref != hyp:
                 print(f"  {s.image}\n    ref: {ref}\n    hyp: {hyp}")
-    if TEXT.is_dir():
+    if TEXT.is_dir():  # each line prepared once: those too small for a staff are refused there
         from recognize.core.image import ImageInputError
-        from recognize.omr.predict import prepare
-        lines = sorted(TEXT.rglob("*.png"))
-        readable = [p for p in lines if _readable(prepare, ImageInputError, p, int(model.preprocess["height"]))]
-        _, doubted, secs = run(model, readable, args.batch_size)
-        print(f"{'text lines':<12} {len(readable):>8} {'-':>7} {'-':>8} {len(readable) / secs:>11.1f} {doubted:>8}"
-              f"   ({len(lines) - len(readable)} refused: too small for a staff)")
-
-
-def _readable(prepare, error, path: Path, height: int) -> bool:
-    try:
-        prepare(path, height)
-        return True
-    except error:
-        return False
-
+        from recognize.omr.predict import doubt, prepare, recognize
+        h, lines, prepared = int(model.preprocess["height"]), sorted(TEXT.rglob("*.png")), []
+        t0 = time.perf_counter()
+        for path in lines:
+            try:
+                prepared.append(prepare(path, h))
+            except ImageInputError:
+                pass
+        doubted = sum(doubt(r) is not None for r in recognize(model, prepared, args.batch_size))
+        secs = time.perf_counter() - t0
+        print(f"{'text lines':<12} {len(prepared):>8} {'-':>7} {'-':>8} {len(prepared) / secs:>11.1f} {doubted:>8}"
+              f"   ({len(lines) - len(prepared)} refused: too small for a staff)")
 
 if __name__ == "__main__":
     main()

@@ -174,10 +174,10 @@ def decoding_config(model_path: Path | None, m) -> Path:
 def is_default_decoding(path: Path) -> bool:
     """Whether a shipped decoding config says it is its model's default (``"default": true``): the
     speech models decode with the words they were trained on unless told otherwise."""
-    import json
+    from ..core.decoders import DecoderError, read_config
     try:
-        return json.loads(path.read_text(encoding="utf-8")).get("default") is True
-    except (OSError, ValueError):
+        return read_config(path)[1].get("default") is True
+    except DecoderError:
         return False
 
 

@@ -69,14 +69,21 @@ class DecoderSpec:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def read_spec(path: str | Path) -> DecoderSpec:
-    """A decoding config (JSON written by ``recognize tune``); relative LM paths are relative to it."""
+def read_config(path: str | Path) -> tuple[DecoderSpec, dict]:
+    """A decoding config (JSON written by ``recognize tune`` or shipped next to a model): its settings
+    (relative LM paths are relative to it) and the other entries (``note``, ``default``, ...)."""
     path = Path(path)
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
         raise DecoderError(f"{path}: cannot read decoding config: {e}") from None
-    return DecoderSpec.from_dict(d.get("decoding", d), path.parent)
+    extra = {k: v for k, v in d.items() if k != "decoding"} if "decoding" in d else {}
+    return DecoderSpec.from_dict(d.get("decoding", d), path.parent), extra
+
+
+def read_spec(path: str | Path) -> DecoderSpec:
+    """The settings of a decoding config (see :func:`read_config`)."""
+    return read_config(path)[0]
 
 
 def write_spec(spec: DecoderSpec, path: Path, extra: dict | None = None) -> None:

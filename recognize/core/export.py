@@ -108,13 +108,13 @@ def carry_decoding(model_path: Path, artifact: Path) -> Path | None:
     """Write the model's decoding config (``<model>.decoding.json``: its default decoding, or what
     ``--decoder beam`` uses) next to the artifact, where the commands look for it, so that the
     export decodes as the model does; an LM path in it is made absolute. Returns the file written."""
-    from .decoders import read_spec, write_spec
+    from .decoders import read_config, write_spec
     config = model_path.with_name(f"{model_path.stem}.decoding.json")
     target = artifact.with_name(config.name)
     if not config.is_file() or target.resolve() == config.resolve():
         return None
-    extra = {k: v for k, v in json.loads(config.read_text(encoding="utf-8")).items() if k != "decoding"}
-    write_spec(read_spec(config), target, extra)
+    spec, extra = read_config(config)
+    write_spec(spec, target, extra)
     log.info("wrote %s (the model's decoding config)", target)
     return target
 
