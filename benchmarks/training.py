@@ -15,8 +15,9 @@ cached TTS words, music the 16,000 cached synthetic incipits.
 --kit DIR: the training data packed by benchmarks/gpu/pack.py for a device call (OCR lines rendered
 from its fonts, its real speech clips, its generated incipits) instead of data/cache.
 
---profile (GPU): profiles 10 optimised steps with torch.profiler and prints the share of GPU time in
-cuDNN RNN, convolution, CTC (cuDNN or native) and other kernels.
+--profile (GPU): profiles 10 optimised steps with torch.profiler and prints the share of their wall time
+spent in cuDNN RNN, convolution, CTC (cuDNN or native) and other GPU kernels (each kernel counted under
+the op that launched it), and the kernels that took longest.
 """
 from __future__ import annotations
 
@@ -38,16 +39,13 @@ DATA = {  # shrunk training data of each recipe's own kind (the benchmark measur
 KIT_DATA = {  # the same kinds from a benchmarks/gpu/pack.py kit ({kit} is its folder)
     "ocr_en": "[{{kind: synth, count: 4000, seed: 1, options: {{workers: 8}}}}]",
     "speech_commands": "[{{kind: manifest, path: '{kit}/speech/manifest.tsv'}}]",
-    "omr_semantic": "[{{kind: synth, count: {incipits}, seed: 1}}]",
+    "omr_semantic": "[{{kind: primus, path: '{kit}/music'}}]",
 }
 PLAIN = ["train.bucketing=false", "train.cudnn_ctc=false", "train.amp=none", "train.pad_to=1"]
 
 
 def training_data(recipe_name: str, kit: Path | None) -> str:
-    if kit is None:
-        return DATA[recipe_name]
-    index = next((kit / "cache" / "omr-synth" / "seed1").glob("index-*.tsv"), None)
-    return KIT_DATA[recipe_name].format(kit=kit.resolve(), incipits=index.stem.split("-")[1] if index else 0)
+    return DATA[recipe_name] if kit is None else KIT_DATA[recipe_name].format(kit=kit.resolve())
 
 
 def run(recipe_name: str, mode: str, device: str, steps: int, warmup: int, on_step=None, kit: Path | None = None,
@@ -58,8 +56,7 @@ def run(recipe_name: str, mode: str, device: str, steps: int, warmup: int, on_st
             "train.log_every=1", "train.checkpoint_every=0", "train.epochs=100"] + (PLAIN if mode == "plain" else [])
     sets += [f"train.workers={workers}"] if workers is not None else []
     recipe = load_recipe(ROOT / "recipes" / f"{recipe_name}.yaml", sets)
-    # the kit's incipits are read from its cache; OCR lines are rendered into data/cache, outside the kit
-    cache = kit / "cache" if kit and recipe_name == "omr_semantic" else ROOT / "data" / "cache"
+    cache = ROOT / "data" / "cache"  # OCR lines are rendered there, also with a kit
     with tempfile.TemporaryDirectory() as tmp:
         train(recipe, Path(tmp), cache_dir=cache, max_steps=warmup + steps, on_step=on_step)
         records = [json.loads(line) for line in (Path(tmp) / "history.jsonl").read_text().splitlines()]
@@ -69,18 +66,26 @@ def run(recipe_name: str, mode: str, device: str, steps: int, warmup: int, on_st
             "amp": recipe.train.amp}
 
 
-def kernel_category(name: str) -> str:
-    n = name.lower()
-    if "ctc" in n:
-        return "CTC (cuDNN)" if "cudnn" in n else "CTC (native)"
-    if any(k in n for k in ("rnn", "lstm", "gru", "persist")):
-        return "RNN (cuDNN)" if ("cudnn" in n or "persist" in n or "elementwise" not in n) else "RNN (other)"
-    if any(k in n for k in ("conv", "fprop", "dgrad", "wgrad", "implicit_gemm", "winograd")):
-        return "convolution"
+OP_KINDS = (("cudnnrnn", "RNN (cuDNN)"), ("cudnnctc", "CTC (cuDNN)"), ("ctcloss", "CTC (native)"),
+            ("convolution", "convolution"), ("lstm", "RNN (not cuDNN)"), ("gru", "RNN (not cuDNN)"))
+
+
+def op_kind(evt) -> str:
+    """The kind of a GPU kernel, from the nearest enclosing op that names one (the profiler files each
+    kernel under the op that launched it: aten::_cudnn_rnn, CudnnCtcLossBackward0, aten::convolution...)."""
+    while evt is not None:
+        name = evt.name.lower().replace("_", "")
+        kind = next((k for key, k in OP_KINDS if key in name), None)
+        if kind:
+            return kind
+        evt = evt.cpu_parent
     return "other"
 
 
 def profile(recipe_name: str, device: str, **data) -> None:
+    """Share of the wall time of 10 optimised steps spent in each kind of GPU kernel."""
+    import time
+
     import torch
     from torch.profiler import ProfilerActivity
     prof = torch.profiler.profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA])
@@ -88,23 +93,27 @@ def profile(recipe_name: str, device: str, **data) -> None:
 
     def on_step(step: int) -> None:
         if step == window["start"]:
+            torch.cuda.synchronize()
             prof.start()
+            window["t0"] = time.perf_counter()
         elif step == window["stop"]:
             torch.cuda.synchronize()
+            window["wall"] = time.perf_counter() - window["t0"]
             prof.stop()
 
     run(recipe_name, "optimised", device, 12, 5, on_step, **data)
     totals: dict[str, float] = {}
-    for evt in prof.key_averages():
-        t = getattr(evt, "self_device_time_total", 0) or getattr(evt, "self_cuda_time_total", 0)
-        if t and evt.device_type == torch.autograd.DeviceType.CUDA:
-            cat = kernel_category(evt.key)
-            totals[cat] = totals.get(cat, 0.0) + t
-    all_t = sum(totals.values()) or 1.0
-    print(f"  {recipe_name}: GPU time by kernel kind over 10 steps: " +
-          ", ".join(f"{k} {100 * v / all_t:.1f} %" for k, v in sorted(totals.items(), key=lambda kv: -kv[1])))
-    top = sorted(((getattr(e, "self_device_time_total", 0), e.key) for e in prof.key_averages()), reverse=True)[:8]
-    for t, name in top:
+    names: dict[str, float] = {}
+    for evt in prof.events():
+        for k in getattr(evt, "kernels", ()):
+            kind = op_kind(evt)
+            totals[kind] = totals.get(kind, 0.0) + k.duration
+            names[k.name] = names.get(k.name, 0.0) + k.duration
+    wall_us, busy = window["wall"] * 1e6, sum(totals.values())
+    print(f"  {recipe_name}: 10 steps, {window['wall']:.3f} s wall, GPU kernels busy {100 * busy / wall_us:.1f} % "
+          "of it; share of wall time by kernel kind: " +
+          ", ".join(f"{k} {100 * v / wall_us:.1f} %" for k, v in sorted(totals.items(), key=lambda kv: -kv[1])))
+    for name, t in sorted(names.items(), key=lambda kv: -kv[1])[:8]:
         print(f"    {t / 1000:9.1f} ms  {name[:100]}")
 
 

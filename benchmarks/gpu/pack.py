@@ -2,12 +2,15 @@
 numpy, Pillow, typer, rich, PyYAML and safetensors but no registry, no TTS engines and no Verovio,
 and a call carries at most 64 MiB with the working tree (52 MB tracked). So:
 
-- ``whl/``: Python 3.12 wheels of the versions used here (requirements.lock) that it lacks;
+- ``whl/``: Python 3.12 wheels of the versions used here (requirements.lock) that it lacks (pyctcdecode too,
+  whose beam search benchmarks/decoding.py compares the cuda backend with);
 - ``fonts/``: DejaVu faces, for the OCR lines rendered there and the test fixtures;
 - ``speech/``: real Speech Commands clips of the recipe's training speakers (FLAC) with a manifest;
-- ``cache/omr-synth/seed1/``: the first incipits of the music recipe's generated set, with their index.
+- ``music/``: the first incipits of the music recipe's generated set, as a PrIMuS-layout folder (read
+  there as ``{kind: primus}``: the machine has no Verovio to check or extend the generator's cache);
+- ``shared/ocr/``: real OCR evaluation sets of ../shared/data (``--ocr-sets``), for benchmarks/decoding.py.
 
-    .venv/bin/python benchmarks/gpu/pack.py [--clips 250] [--incipits 200]
+    .venv/bin/python benchmarks/gpu/pack.py [--clips 250] [--incipits 200] [--ocr-sets uw3-dev,sroie-receipts]
 
 then, with the device tool: ``run(command="bash benchmarks/gpu/run.sh", carry=[".gpu"])``.
 """
@@ -22,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 KIT = ROOT / ".gpu"
-WHEELS = ("soundfile", "cffi", "pycparser", "soxr", "rapidfuzz", "tensorboardX", "flashlight-text")
+WHEELS = ("soundfile", "cffi", "pycparser", "soxr", "rapidfuzz", "tensorboardX", "flashlight-text", "pyctcdecode",
+          "pygtrie")
 PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64",
              "manylinux1_x86_64")
 FONTS = ("DejaVuSans.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf")
@@ -62,31 +66,32 @@ def speech(out: Path, count: int, data: Path) -> None:
 
 def incipits(out: Path, count: int, cache: Path) -> None:
     """The first ``count`` incipits of the music recipe's generated set (seed 1), made here if this
-    machine's cache lacks them (Verovio runs here, not there)."""
+    machine's cache lacks them (Verovio runs here, not there), one PrIMuS-style folder each."""
     from recognize.omr.synth.generate import write_dataset
-    lines = write_dataset(cache, count, 1).read_text(encoding="utf-8").splitlines()
-    for line in lines:
+    for line in write_dataset(cache, count, 1).read_text(encoding="utf-8").splitlines():
         sid = line.split("\t", 1)[0]
         (out / sid).mkdir(parents=True)
         for suffix in (".png", ".semantic", ".agnostic"):
             shutil.copy(cache / sid / f"{sid}{suffix}", out / sid)
-    (out / f"index-{len(lines)}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clips", type=int, default=250)
     ap.add_argument("--incipits", type=int, default=200)
+    ap.add_argument("--ocr-sets", default="uw3-dev,sroie-receipts")
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     args = ap.parse_args()
     shutil.rmtree(KIT, ignore_errors=True)
-    for sub in ("whl", "fonts", "speech", "cache/omr-synth/seed1"):
+    for sub in ("whl", "fonts", "speech", "music"):
         (KIT / sub).mkdir(parents=True)
     wheels(KIT / "whl")
     for name in FONTS:
         shutil.copy(Path("/usr/share/fonts/truetype/dejavu") / name, KIT / "fonts")
     speech(KIT / "speech", args.clips, args.data / "speech_commands")
-    incipits(KIT / "cache" / "omr-synth" / "seed1", args.incipits, ROOT / "data" / "cache" / "omr-synth" / "seed1")
+    for name in args.ocr_sets.split(","):
+        shutil.copytree(args.data / "ocr" / name, KIT / "shared" / "ocr" / name)
+    incipits(KIT / "music", args.incipits, ROOT / "data" / "cache" / "omr-synth" / "seed1")
     kit = sum(f.stat().st_size for f in KIT.rglob("*") if f.is_file())
     tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
     tree = sum((ROOT / p).stat().st_size for p in tracked.decode().split("\0") if p and (ROOT / p).is_file())

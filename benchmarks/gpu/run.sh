@@ -7,8 +7,10 @@
 #
 # On the GPU machine (Python 3.12 with torch/torchaudio, no registry) it installs the kit's wheels
 # into /tmp/site and its fonts, then runs the CUDA tests (cuDNN CTC and its fallback, cuDNN RNNs,
-# bf16/fp16 steps, a training run, the cuda beam decoder) and benchmarks/training.py on the GPU
-# (plain vs optimised samples/s and the share of GPU time per kernel kind). Logs go to $OUT.
+# bf16/fp16 steps, a training run, the cuda beam decoder), benchmarks/training.py on the GPU
+# (plain vs optimised samples/s and the share of step time per kernel kind) and benchmarks/decoding.py
+# on the kit's real OCR lines (the cuda beam backend vs flashlight and pyctcdecode at equal error).
+# Logs go to $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/recognize-gpu}
@@ -23,7 +25,9 @@ mkdir -p /usr/share/fonts/truetype/dejavu && cp .gpu/fonts/*.ttf /usr/share/font
     nvidia-smi -L
     python3 -c "import torch; print('torch', torch.__version__, 'cuDNN', torch.backends.cudnn.version())"
 } 2>&1 | tee "$OUT/gpu.txt"
-timeout 200 python3 -m pytest -q -p no:cacheprovider -rs tests/core/test_cuda.py \
+timeout 150 python3 -m pytest -q -p no:cacheprovider -rs tests/core/test_cuda.py \
     "tests/core/test_beam.py::test_cuda_backend_agrees_with_flashlight" 2>&1 | tee "$OUT/tests.txt"
-timeout 300 python3 benchmarks/training.py --device cuda --profile --kit .gpu --workers 6 2>&1 \
+timeout 270 python3 benchmarks/training.py --device cuda --profile --kit .gpu --workers 6 2>&1 \
     | tee "$OUT/training.txt"
+timeout 120 python3 benchmarks/decoding.py --tasks ocr --data .gpu/shared --ocr-sets uw3-dev,sroie-receipts \
+    --device cuda --sweep 1,2,4,8,16,32 --no-lm 2>&1 | tee "$OUT/decoding.txt"

@@ -11,9 +11,9 @@ from .vocab import Vocabulary
 
 
 class CudaDecoder:
-    def __init__(self, spec: DecoderSpec, vocab: Vocabulary) -> None:
+    def __init__(self, spec: DecoderSpec, vocab: Vocabulary, device: str = "cuda") -> None:
         from torchaudio.models.decoder import cuda_ctc_decoder
-        self.spec, self.vocab = spec, vocab
+        self.spec, self.vocab, self.device = spec, vocab, device
         names = ["<blank>"] + [f"t{i}" for i in range(1, len(vocab))]  # the decoder only needs distinct names
         self._decoder = cuda_ctc_decoder(names, nbest=spec.nbest, beam_size=spec.beam_width)
 
@@ -22,7 +22,7 @@ class CudaDecoder:
 
     def __call__(self, log_probs: Tensor, lengths: Tensor) -> list[Hypothesis]:
         log_probs, lengths = torch.as_tensor(log_probs), torch.as_tensor(lengths)  # numpy from ONNX Runtime
-        lp = log_probs.detach().float().contiguous()
+        lp = log_probs.detach().to(self.device, torch.float32).contiguous()  # stored log-probs come from the CPU
         results = self._decoder(lp, lengths.to(lp.device, torch.int32))
         cpu = lp.cpu()
         out = []

@@ -172,7 +172,7 @@ def make_decoder(spec: DecoderSpec, vocab: Vocabulary, device: str = "cpu", runt
         from .beam_pyctc import PyctcDecoder
         return PyctcDecoder(spec, vocab, lm)
     from .beam_cuda import CudaDecoder
-    return CudaDecoder(spec, vocab)
+    return CudaDecoder(spec, vocab, device)
 
 
 def beam_settings(spec: DecoderSpec, backend: str, lm: LMInfo | None) -> dict:

@@ -157,8 +157,11 @@ def test_cuda_backend_agrees_with_flashlight():
     lp = torch.randn(8, 40, len(VOCAB)).mul(4).log_softmax(-1)
     n = torch.full((8,), 40)
     cpu = make_decoder(DecoderSpec("beam", backend="flashlight", beam_width=16), VOCAB)(lp, n)
-    gpu = make_decoder(DecoderSpec("beam", backend="cuda", beam_width=16), VOCAB, "cuda")(lp.cuda(), n.cuda())
+    cuda = make_decoder(DecoderSpec("beam", backend="cuda", beam_width=16), VOCAB, "cuda")
+    gpu = cuda(lp.cuda(), n.cuda())
     assert sum(a.text == b.text for a, b in zip(cpu, gpu)) >= 7
+    stored = cuda(lp.numpy(), n.numpy())  # log-probs stored on the CPU (tune, benchmarks) go to the GPU
+    assert [h.text for h in stored] == [h.text for h in gpu]
 
 
 def test_lm_probabilities_are_modified_kneser_ney(lms):
