@@ -9,7 +9,6 @@ forced alignment that gives token spans), so items/s compare decoders only. Sets
   omr     the 14 real PrIMuS incipits and the fixed synthetic test set (seed 20261128): SER
 
     .venv/bin/python benchmarks/decoding.py [--tasks ocr,speech,omr] [--threads 2] [--repeat 3] [--sweep 1,2,4,...]
-        [--device cuda] [--data DIR] [--ocr-sets uw3-dev,...] [--no-lm]
 
 Each decoder's time is the best of --repeat runs (this VM's speed drifts by 20-40 % between runs).
 
@@ -17,12 +16,7 @@ Each decoder's time is the best of --repeat runs (this VM's speed drifts by 20-4
 each beam width (with the music token LM for music, which both can use; without LM for the others),
 and for each set a summary line takes the lowest error both backends reach and each backend's
 fastest width that reaches it. The sweep also runs the other shipped set-ups at each width (OCR's character LM
-on flashlight and word LM on pyctcdecode, the speech lexicon on flashlight). With --device cuda it also runs
-the cuda backend (what `--decoder beam` picks on a GPU without LM or lexicon) at each width for OCR and
-speech, and compares it with pyctcdecode the same way.
-
---data DIR reads the sets from DIR instead of ../shared/data (a device call's kit); --no-lm leaves out the
-rows that need an LM (a machine without the kenlm module).
+on flashlight and word LM on pyctcdecode, the speech lexicon on flashlight).
 """
 from __future__ import annotations
 
@@ -34,35 +28,33 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.shared_data import SHARED, need  # noqa: E402
-from recognize.core.decoders import DecoderSpec, make_decoder, read_spec  # noqa: E402
+from recognize.core.decoders import DecoderSpec, cuda_decoder_fault, make_decoder, read_spec  # noqa: E402
 from recognize.core.tuning import score  # noqa: E402
 
 EXPORTS = ROOT / "exports"
 
 
-OCR_SETS = {"uw3-dev": "quotes", "sroie-receipts": "nocase", "earlyprint": "exact"}  # name: normalisation
-
-
-def ocr_sets(model, data: Path, names: list[str]):
+def ocr_sets(model):
     from recognize.devsets import dev_logits
-    return [dev_logits(model, data / "ocr" / name, normalize=OCR_SETS[name]) for name in names]
+    return [dev_logits(model, SHARED / "ocr" / name, normalize=norm)
+            for name, norm in (("uw3-dev", "quotes"), ("sroie-receipts", "nocase"), ("earlyprint", "exact"))]
 
 
-def speech_sets(model, data: Path, names: list[str]):
+def speech_sets(model):
     from recognize.devsets import DevSet
     from recognize.speech.dataset import speech_commands_items
     from recognize.speech.predict import clip_logits, prepare
-    items = speech_commands_items(data / "speech_commands", split="test", seed=1, silence=False)
+    items = speech_commands_items(SHARED / "speech_commands", split="test", seed=1, silence=False)
     lps = clip_logits(model, [prepare(it.key, model.preprocess) for it in items])
     return [DevSet("speech_commands test (seed 1)", lps, [it.text for it in items], "wer")]
 
 
-def omr_sets(model, data: Path, names: list[str]):
+def omr_sets(model):
     from recognize.devsets import dev_logits
     from recognize.omr.synth.generate import write_dataset
     synth = ROOT / "data" / "cache" / "omr-bench" / "seed20261128"
     write_dataset(synth, 300, 20261128, workers=2, distorted=True)
-    return [dev_logits(model, data / "primus"), dev_logits(model, synth, limit=300)]
+    return [dev_logits(model, SHARED / "primus"), dev_logits(model, synth, limit=300)]
 
 
 WORD_LM = ("word LM", EXPORTS / "ocr-en-words.klm", 0.5, 1.0)
@@ -76,12 +68,9 @@ SWEEP = {"ocr": [("flashlight", None), ("pyctcdecode", None), ("flashlight", CHA
          "omr": [("flashlight", TOKEN_LM), ("pyctcdecode", TOKEN_LM)]}
 
 
-def sweep(task: str, widths: list[int], words: list[str], device: str, no_lm: bool) -> list[tuple[str, DecoderSpec]]:
+def sweep(task: str, widths: list[int], words: list[str]) -> list[tuple[str, DecoderSpec]]:
     out = [("greedy", DecoderSpec())]
-    gpu = [("cuda", None)] if device.startswith("cuda") and task != "omr" else []
-    for backend, lm in SWEEP[task] + gpu:
-        if no_lm and isinstance(lm, tuple):
-            continue
+    for backend, lm in SWEEP[task]:
         if lm == "lexicon":
             label, extra = " + lexicon", dict(lexicon=words)
         else:
@@ -91,11 +80,11 @@ def sweep(task: str, widths: list[int], words: list[str], device: str, no_lm: bo
     return out
 
 
-def equal_error(rows: list[tuple[str, object, list[str]]], backend: str = "flashlight") -> str:
-    """``backend`` vs pyctcdecode (same LM) at the lowest error both reach: each backend's fastest width
+def equal_error(rows: list[tuple[str, object, list[str]]]) -> str:
+    """flashlight vs pyctcdecode (same LM) at the lowest error both reach: each backend's fastest width
     with an error no higher than that."""
     pyc_family = next(n for n, _, _ in rows if "pyctcdecode" in n).split(",")[0]
-    fl_family = pyc_family.replace("pyctcdecode", backend)
+    fl_family = pyc_family.replace("pyctcdecode", "flashlight")
     lowest = {f: min(r.error for n, r, _ in rows if n.split(",")[0] == f) for f in (pyc_family, fl_family)}
     target = max(lowest.values())
 
@@ -108,8 +97,9 @@ def equal_error(rows: list[tuple[str, object, list[str]]], backend: str = "flash
             f"{f.per_second / p.per_second:.1f}x{alone}")
 
 
-def decoders(task: str, words: list[str], device: str, no_lm: bool) -> list[tuple[str, DecoderSpec]]:
-    lm = [] if no_lm else {"ocr": [WORD_LM, CHAR_LM], "omr": [TOKEN_LM], "speech": []}[task]
+def decoders(task: str, words: list[str], device: str) -> list[tuple[str, DecoderSpec]]:
+    lm = {"ocr": [WORD_LM, CHAR_LM], "omr": [TOKEN_LM],
+          "speech": []}[task]
     out = [("greedy", DecoderSpec()),
            ("beam flashlight", DecoderSpec("beam", backend="flashlight")),
            ("beam pyctcdecode", DecoderSpec("beam", backend="pyctcdecode"))]
@@ -123,9 +113,9 @@ def decoders(task: str, words: list[str], device: str, no_lm: bool) -> list[tupl
                                                              lexicon=words)))
     shipped = {"ocr": "ocr-en", "omr": "omr-semantic", "speech": "speech-commands"}[task]
     config = EXPORTS / f"{shipped}.decoding.json"
-    if config.is_file() and not (no_lm and read_spec(config).lm):
+    if config.is_file():
         out.append((f"default ({config.name})", read_spec(config)))
-    if device.startswith("cuda"):
+    if device.startswith("cuda") and cuda_decoder_fault() is None:
         out.append(("beam cuda", DecoderSpec("beam", backend="cuda")))
     return out
 
@@ -138,15 +128,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="Decode each set this many times; keep the fastest.")
     ap.add_argument("--sweep", default="", metavar="W,W,...",
                     help="Run both CPU backends at these beam widths and compare them at equal error rate.")
-    ap.add_argument("--data", type=Path, default=SHARED, help="Where the sets are (default ../shared/data).")
-    ap.add_argument("--ocr-sets", default=",".join(OCR_SETS), help="The OCR sets to read, of " + ", ".join(OCR_SETS))
-    ap.add_argument("--no-lm", action="store_true", help="Leave out the rows that need an LM.")
     args = ap.parse_args()
     folders = {"ocr": "ocr", "speech": "speech_commands", "omr": "primus"}
-    ocr_names = args.ocr_sets.split(",")
-    if unknown := set(ocr_names) - set(OCR_SETS):
-        raise SystemExit(f"--ocr-sets: unknown set(s) {', '.join(sorted(unknown))} (choose from {', '.join(OCR_SETS)})")
-    need(*(args.data / folders[t] for t in args.tasks.split(",")))
+    need(*(SHARED / folders[t] for t in args.tasks.split(",")), data_option=False)
     import torch
 
     from recognize.core.modelfile import load_model
@@ -156,16 +140,14 @@ def main() -> None:
     print(f"torch {torch.__version__}, {args.threads} threads, device {args.device}; items/s = decoding only")
     for task in args.tasks.split(","):
         model = load_model(EXPORTS / f"{models[task]}.safetensors", args.device)
-        sets = {"ocr": ocr_sets, "speech": speech_sets, "omr": omr_sets}[task](model, args.data, ocr_names)
+        sets = {"ocr": ocr_sets, "speech": speech_sets, "omr": omr_sets}[task](model)
         words = sorted({w for s in sets for r in s.refs for w in r.split()})
         print(f"\n{task}: {models[task]}")
         print(f"  {'set':<32} {'decoder':<44} {'error %':>8} {'items/s':>9} {'vs pyctcdecode':>14}" +
               ("  outside the words" if task == "speech" else ""))
         for s in sets:
             rows = []
-            specs = sweep(task, widths, words, args.device, args.no_lm) if widths else \
-                decoders(task, words, args.device, args.no_lm)
-            for name, spec in specs:
+            for name, spec in (sweep(task, widths, words) if widths else decoders(task, words, args.device)):
                 dec = make_decoder(spec, model.vocab, args.device)
                 score(dec, s.lps[:4], s.refs[:4], s.error)  # warm-up (LM loading, allocations)
                 result, hyps = min((score(dec, s.lps, s.refs, s.error) for _ in range(max(1, args.repeat))),
@@ -173,8 +155,7 @@ def main() -> None:
                 rows.append((name, result, hyps))
             pyctc = {n.replace("pyctcdecode", "X"): r for n, r, _ in rows if "pyctcdecode" in n}
             for name, result, hyps in rows:
-                ref = pyctc.get(name.replace("flashlight", "X").replace("beam cuda", "beam X")) \
-                    if "pyctcdecode" not in name else None
+                ref = pyctc.get(name.replace("flashlight", "X")) if "flashlight" in name else None
                 ratio = f"{result.per_second / ref.per_second:.1f}x" if ref else ""
                 extra = ""
                 if task == "speech":
@@ -182,9 +163,8 @@ def main() -> None:
                     extra = f"  {oov}/{len(hyps)}"
                 print(f"  {s.name[-32:]:<32} {name:<44} {100 * result.error:>8.3f} {result.per_second:>9.1f} "
                       f"{ratio:>14}{extra}")
-            for backend in ("flashlight", "cuda") if widths else ():
-                if pyctc and any(n.startswith(f"beam {backend},") for n, _, _ in rows):
-                    print(f"  {s.name[-32:]:<32} {equal_error(rows, backend)}")
+            if widths:
+                print(f"  {s.name[-32:]:<32} {equal_error(rows)}")
 
 
 if __name__ == "__main__":

@@ -2,15 +2,15 @@
 numpy, Pillow, typer, rich, PyYAML and safetensors but no registry, no TTS engines and no Verovio,
 and a call carries at most 64 MiB with the working tree (52 MB tracked). So:
 
-- ``whl/``: Python 3.12 wheels of the versions used here (requirements.lock) that it lacks (pyctcdecode too,
-  whose beam search benchmarks/decoding.py compares the cuda backend with);
+- ``whl/``: Python 3.12 wheels of the versions used here (requirements.lock) that it lacks;
 - ``fonts/``: DejaVu faces, for the OCR lines rendered there and the test fixtures;
 - ``speech/``: real Speech Commands clips of the recipe's training speakers (FLAC) with a manifest;
 - ``music/``: the first incipits of the music recipe's generated set, as a PrIMuS-layout folder (read
   there as ``{kind: primus}``: the machine has no Verovio to check or extend the generator's cache);
-- ``shared/ocr/``: real OCR evaluation sets of ../shared/data (``--ocr-sets``), for benchmarks/decoding.py.
+- ``text/``: the OCR line generator's offline text (Debian's word list, fortunes and licences), which
+  that machine lacks (read there through RECOGNIZE_WORDS, RECOGNIZE_FORTUNES, RECOGNIZE_LICENSES).
 
-    .venv/bin/python benchmarks/gpu/pack.py [--clips 250] [--incipits 200] [--ocr-sets uw3-dev,sroie-receipts]
+    .venv/bin/python benchmarks/gpu/pack.py [--clips 250] [--incipits 200]
 
 then, with the device tool: ``run(command="bash benchmarks/gpu/run.sh", carry=[".gpu"])``.
 """
@@ -25,8 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 KIT = ROOT / ".gpu"
-WHEELS = ("soundfile", "cffi", "pycparser", "soxr", "rapidfuzz", "tensorboardX", "flashlight-text", "pyctcdecode",
-          "pygtrie")
+WHEELS = ("soundfile", "cffi", "pycparser", "soxr", "rapidfuzz", "tensorboardX", "flashlight-text")
 PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64",
              "manylinux1_x86_64")
 FONTS = ("DejaVuSans.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf")
@@ -75,11 +74,21 @@ def incipits(out: Path, count: int, cache: Path) -> None:
             shutil.copy(cache / sid / f"{sid}{suffix}", out / sid)
 
 
+def texts(out: Path) -> None:
+    from recognize.ocr.synth.text import FORTUNE_DIR, LICENSE_DIR, WORDS_PATH
+    out.mkdir()
+    shutil.copy(WORDS_PATH, out / "words")
+    shutil.copytree(LICENSE_DIR, out / "licenses")
+    (out / "fortunes").mkdir()
+    for f in FORTUNE_DIR.iterdir():  # the fortune files proper (not their .dat/.u8 indexes)
+        if f.is_file() and not f.suffix:
+            shutil.copy(f, out / "fortunes")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clips", type=int, default=250)
     ap.add_argument("--incipits", type=int, default=200)
-    ap.add_argument("--ocr-sets", default="uw3-dev,sroie-receipts")
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     args = ap.parse_args()
     shutil.rmtree(KIT, ignore_errors=True)
@@ -89,8 +98,7 @@ def main() -> None:
     for name in FONTS:
         shutil.copy(Path("/usr/share/fonts/truetype/dejavu") / name, KIT / "fonts")
     speech(KIT / "speech", args.clips, args.data / "speech_commands")
-    for name in args.ocr_sets.split(","):
-        shutil.copytree(args.data / "ocr" / name, KIT / "shared" / "ocr" / name)
+    texts(KIT / "text")
     incipits(KIT / "music", args.incipits, ROOT / "data" / "cache" / "omr-synth" / "seed1")
     kit = sum(f.stat().st_size for f in KIT.rglob("*") if f.is_file())
     tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout

@@ -11,14 +11,17 @@ Backends (``auto`` picks the fastest one that can do what is asked):
   token-level LM (characters for OCR, music tokens), or constrained to a lexicon with an optional
   word LM. The default.
 - ``pyctcdecode`` (Python): open-vocabulary word LMs and hotwords; picked only for those.
-- ``cuda`` (torchaudio's ``cuda_ctc_decoder``): beam search on the GPU, no LM; picked on a GPU when
-  there is neither LM nor lexicon.
+- ``cuda`` (torchaudio's ``cuda_ctc_decoder``): beam search on the GPU, no LM. Refused while the
+  installed torchaudio has the kernel's shared-memory bug (:func:`cuda_decoder_fault`: every release up
+  to 2.11); with a fixed one, picked on a GPU when there is neither LM nor lexicon.
 """
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +98,25 @@ def write_spec(spec: DecoderSpec, path: Path, extra: dict | None = None) -> None
     path.write_text(json.dumps({"decoding": d, **(extra or {})}, indent=1) + "\n", encoding="utf-8")
 
 
+CUCTC_BROKEN_UP_TO = (2, 11)  # the newest torchaudio release, which still has the bug
+
+
+def cuda_decoder_fault() -> str | None:
+    """Why torchaudio's ``cuda_ctc_decoder`` must not run, or None. Its top-k kernel puts its values at
+    a wrong shared-memory offset (``block_topk_key + sizeof(float) * beam`` counted in floats;
+    pytorch/audio#3754, fix #4198 not merged). On an H200 it aborted the whole process with
+    cudaErrorIllegalAddress (benchmarks/gpu/run.sh); an abort cannot be caught, so it is refused."""
+    try:
+        found = version("torchaudio")
+    except PackageNotFoundError:
+        return "torchaudio is not installed"
+    m = re.match(r"(\d+)\.(\d+)", found)
+    if m and (int(m[1]), int(m[2])) <= CUCTC_BROKEN_UP_TO:
+        return (f"torchaudio {found}'s cuda_ctc_decoder writes outside its shared memory and aborts the process "
+                "on Hopper GPUs (pytorch/audio#3754, unfixed); use --backend flashlight")
+    return None
+
+
 def choose_backend(spec: DecoderSpec, lm: LMInfo | None, vocab: Vocabulary, device: str) -> str:
     """The backend ``auto`` stands for, or the one asked for once it is checked to fit."""
     word_lm = lm is not None and vocab.tokenizer == "chars" and lm.unit == "word"
@@ -102,7 +124,7 @@ def choose_backend(spec: DecoderSpec, lm: LMInfo | None, vocab: Vocabulary, devi
     if backend == "auto":
         if spec.hotwords or (word_lm and not spec.lexicon):
             backend = "pyctcdecode"
-        elif device.startswith("cuda") and lm is None and not spec.lexicon:
+        elif device.startswith("cuda") and lm is None and not spec.lexicon and cuda_decoder_fault() is None:
             backend = "cuda"
         else:
             backend = "flashlight"
@@ -121,6 +143,8 @@ def choose_backend(spec: DecoderSpec, lm: LMInfo | None, vocab: Vocabulary, devi
         raise DecoderError("the cuda backend takes no LM, lexicon or hotwords")
     if backend == "cuda" and not device.startswith("cuda"):
         raise DecoderError("the cuda backend needs --device cuda")
+    if backend == "cuda" and (fault := cuda_decoder_fault()):
+        raise DecoderError(f"the cuda backend is off: {fault}")
     if backend == "pyctcdecode" and spec.lexicon:
         raise DecoderError("pyctcdecode cannot constrain to a lexicon (use the flashlight backend)")
     if backend == "pyctcdecode" and lm is not None and vocab.tokenizer == "chars" and lm.unit == "char":

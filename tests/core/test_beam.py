@@ -5,8 +5,9 @@ import string
 import pytest
 import torch
 
+from recognize.core import decoders
 from recognize.core.decode import greedy_decode
-from recognize.core.decoders import DecoderError, DecoderSpec, make_decoder, read_spec, write_spec
+from recognize.core.decoders import DecoderError, DecoderSpec, choose_backend, make_decoder, read_spec, write_spec
 from recognize.core.lm import build
 from recognize.core.vocab import Vocabulary
 
@@ -151,7 +152,21 @@ def test_decoding_configs_round_trip(lms, tmp_path):
     assert back == spec
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_the_cuda_backend_is_refused_while_torchaudio_has_its_kernel_bug(monkeypatch):
+    """torchaudio <= 2.11's cuda_ctc_decoder aborted the process on an H200: on a GPU ``auto`` picks
+    flashlight and ``--backend cuda`` is refused with the reason; a later torchaudio gets it back."""
+    monkeypatch.setattr(decoders, "version", lambda name: "2.11.0+cu130")
+    assert choose_backend(DecoderSpec("beam"), None, VOCAB, "cuda") == "flashlight"
+    with pytest.raises(DecoderError, match="pytorch/audio#3754"):
+        choose_backend(DecoderSpec("beam", backend="cuda"), None, VOCAB, "cuda")
+    monkeypatch.setattr(decoders, "version", lambda name: "2.12.0")
+    assert decoders.cuda_decoder_fault() is None
+    assert choose_backend(DecoderSpec("beam"), None, VOCAB, "cuda") == "cuda"
+    assert choose_backend(DecoderSpec("beam"), None, VOCAB, "cpu") == "flashlight"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available() or decoders.cuda_decoder_fault() is not None,
+                    reason="needs a CUDA GPU and a torchaudio whose cuda_ctc_decoder works")
 def test_cuda_backend_agrees_with_flashlight():
     torch.manual_seed(0)
     lp = torch.randn(8, 40, len(VOCAB)).mul(4).log_softmax(-1)
