@@ -6,6 +6,7 @@
 plain: fp32, random batches of max_batch (no length bucketing), the native CTC kernel (no cuDNN CTC),
 no AMP. optimised: the recipe as shipped: length-bucketed batches under its budget, widths padded to
 a multiple of 64 on a GPU (cudnn.benchmark), cuDNN CTC where a batch allows, bf16 autocast on a GPU.
+no autotune (GPU): optimised without cudnn.benchmark, which times every new batch shape once.
 Both run the recipe's model, data workers and training loop (`recognize.core.train.train`) for
 warmup + steps optimisation steps from the same seed; samples/s is measured over the last `steps`
 steps from the run's history (wall clock, data loading included). Training data is the recipe's own
@@ -41,7 +42,9 @@ KIT_DATA = {  # the same kinds from a benchmarks/gpu/pack.py kit ({kit} is its f
     "speech_commands": "[{{kind: manifest, path: '{kit}/speech/manifest.tsv'}}]",
     "omr_semantic": "[{{kind: primus, path: '{kit}/music'}}]",
 }
-PLAIN = ["train.bucketing=false", "train.cudnn_ctc=false", "train.amp=none", "train.pad_to=1"]
+MODES = {"plain": ["train.bucketing=false", "train.cudnn_ctc=false", "train.amp=none", "train.pad_to=1"],
+         "optimised": [],
+         "no autotune": ["train.autotune=false"]}  # optimised without cudnn.benchmark
 
 
 def training_data(recipe_name: str, kit: Path | None) -> str:
@@ -53,7 +56,7 @@ def run(recipe_name: str, mode: str, device: str, steps: int, warmup: int, on_st
     from recognize.core.config import load_recipe
     from recognize.core.train import train
     sets = [f"data.train={training_data(recipe_name, kit)}", "data.valid=[]", f"train.device={device}",
-            "train.log_every=1", "train.checkpoint_every=0", "train.epochs=100"] + (PLAIN if mode == "plain" else [])
+            "train.log_every=1", "train.checkpoint_every=0", "train.epochs=100"] + MODES[mode]
     sets += [f"train.workers={workers}"] if workers is not None else []
     recipe = load_recipe(ROOT / "recipes" / f"{recipe_name}.yaml", sets)
     cache = ROOT / "data" / "cache"  # OCR lines are rendered there, also with a kit
@@ -83,7 +86,8 @@ def op_kind(evt) -> str:
 
 
 def profile(recipe_name: str, device: str, **data) -> None:
-    """Share of the wall time of 10 optimised steps spent in each kind of GPU kernel."""
+    """Share of the wall time of 10 optimised steps (no autotune: its first steps time each new shape)
+    spent in each kind of GPU kernel."""
     import time
 
     import torch
@@ -101,7 +105,7 @@ def profile(recipe_name: str, device: str, **data) -> None:
             window["wall"] = time.perf_counter() - window["t0"]
             prof.stop()
 
-    run(recipe_name, "optimised", device, 12, 5, on_step, **data)
+    run(recipe_name, "no autotune", device, 12, 5, on_step, **data)
     totals: dict[str, float] = {}
     names: dict[str, float] = {}
     for evt in prof.events():
@@ -131,12 +135,12 @@ def main() -> None:
     import torch
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"{torch.get_num_threads()} threads"
     print(f"device {args.device} ({name}), torch {torch.__version__}, {args.steps} steps after {args.warmup}")
-    print(f"{'recipe':<18}{'plain samples/s':>17}{'optimised samples/s':>21}{'ratio':>8}")
+    modes = list(MODES) if args.device.startswith("cuda") else ["plain", "optimised"]  # autotune is GPU-only
+    print(f"{'recipe':<18}" + "".join(f"{m + ' samples/s':>24}" for m in modes) + "   ratios to plain")
     for r in args.recipes:
-        plain = run(r, "plain", args.device, args.steps, args.warmup, **data)
-        fast = run(r, "optimised", args.device, args.steps, args.warmup, **data)
-        print(f"{r:<18}{plain['samples_per_s']:>17.1f}{fast['samples_per_s']:>21.1f}"
-              f"{fast['samples_per_s'] / plain['samples_per_s']:>7.2f}x")
+        rates = [run(r, m, args.device, args.steps, args.warmup, **data)["samples_per_s"] for m in modes]
+        print(f"{r:<18}" + "".join(f"{x:>24.1f}" for x in rates) + "   " +
+              " ".join(f"{x / rates[0]:.2f}x" for x in rates[1:]), flush=True)
         if args.profile:
             profile(r, args.device, **data)
 

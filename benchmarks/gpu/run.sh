@@ -7,9 +7,11 @@
 #
 # On the GPU machine (Python 3.12 with torch/torchaudio, no registry) it installs the kit's wheels
 # into /tmp/site and its fonts, then runs the CUDA tests (cuDNN CTC and its fallback, cuDNN RNNs,
-# bf16/fp16 steps, a training run), benchmarks/training.py on the GPU (plain vs optimised samples/s and
-# the share of step time per kernel kind) and benchmarks/gpu/cuda_decoder_probe.py (torchaudio's
-# cuda_ctc_decoder at each beam width, each in its own process). Logs go to $OUT.
+# bf16/fp16 steps, a training run), benchmarks/gpu/ctc_probe.py (which CTC kernel each way of passing
+# targets takes, against the CPU's gradients) and benchmarks/training.py on the GPU (plain vs optimised
+# samples/s, and the share of step time per kernel kind). Logs go to $OUT.
+# benchmarks/gpu/cuda_decoder_probe.py (torchaudio's cuda_ctc_decoder at each beam width, each in its
+# own process) is run the same way when that decoder is to be checked again.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/recognize-gpu}
@@ -25,7 +27,7 @@ mkdir -p /usr/share/fonts/truetype/dejavu && cp .gpu/fonts/*.ttf /usr/share/font
     nvidia-smi -L
     python3 -c "import torch; print('torch', torch.__version__, 'cuDNN', torch.backends.cudnn.version())"
 } 2>&1 | tee "$OUT/gpu.txt"
-timeout 150 python3 -m pytest -q -p no:cacheprovider -rs --tb=short tests/core/test_cuda.py 2>&1 | tee "$OUT/tests.txt"
-timeout 270 python3 benchmarks/training.py --device cuda --profile --kit .gpu --workers 6 2>&1 \
+timeout 90 python3 -m pytest -q -p no:cacheprovider -rs --tb=short tests/core/test_cuda.py 2>&1 | tee "$OUT/tests.txt"
+timeout 40 python3 benchmarks/gpu/ctc_probe.py 2>&1 | tee "$OUT/ctc.txt"
+timeout 250 python3 benchmarks/training.py --device cuda --profile --kit .gpu --workers 6 2>&1 \
     | tee "$OUT/training.txt"
-timeout 100 python3 benchmarks/gpu/cuda_decoder_probe.py 2>&1 | tee "$OUT/cuda_decoder.txt"

@@ -26,14 +26,25 @@ def cudnn_eligible(log_probs: Tensor, target_lengths: Tensor, out_lengths: Tenso
 def ctc_loss(log_probs: Tensor, targets: Tensor, out_lengths: Tensor, target_lengths: Tensor,
              cudnn: bool = True) -> tuple[Tensor, str]:
     """Mean CTC loss per target token (fp32, infinite losses zeroed) and the kernel that computed it:
-    ``cudnn``, ``cuda`` or ``cpu``. ``targets`` are the batch's labels concatenated (int32, any device)."""
+    ``cudnn``, ``cuda`` or ``cpu``. ``targets`` are the batch's labels concatenated (int32, any device).
+
+    Lengths go to ATen as Python ints on the cuDNN path and the mean is taken here: with CPU length
+    tensors, torch 2.11's own mean divides CUDA losses by CPU lengths and fails. The native path gets
+    int64 targets: int32 targets and lengths on the GPU would select cuDNN's v8 CTC, whose gradients
+    did not match the CPU's on an H200 (tests/core/test_cuda.py)."""
     lp = log_probs.float().transpose(0, 1)  # [T, N, V]
+    dev = log_probs.device
     if cudnn and cudnn_eligible(log_probs, target_lengths, out_lengths):
         tgt = targets.to("cpu", torch.int32)
-        in_len, tgt_len = out_lengths.to("cpu", torch.int32), target_lengths.to("cpu", torch.int32)
-        if torch._use_cudnn_ctc_loss(lp, tgt, in_len.tolist(), tgt_len.tolist(), 0):
-            return F.ctc_loss(lp, tgt, in_len, tgt_len, blank=0, reduction="mean", zero_infinity=True), "cudnn"
-    dev = log_probs.device
-    loss = F.ctc_loss(lp, targets.to(dev), out_lengths.to(dev), target_lengths.to(dev), blank=0,
-                      reduction="mean", zero_infinity=True)
-    return loss, dev.type
+        in_len, tgt_len = out_lengths.to("cpu", torch.int32).tolist(), target_lengths.to("cpu", torch.int32).tolist()
+        if torch._use_cudnn_ctc_loss(lp, tgt, in_len, tgt_len, 0):
+            losses = F.ctc_loss(lp, tgt, tuple(in_len), tuple(tgt_len), blank=0, reduction="none", zero_infinity=True)
+            return _mean_per_token(losses, target_lengths), "cudnn"
+    losses = F.ctc_loss(lp, targets.to(dev, torch.long), out_lengths.to(dev, torch.long),
+                        target_lengths.to(dev, torch.long), blank=0, reduction="none", zero_infinity=True)
+    return _mean_per_token(losses, target_lengths), dev.type
+
+
+def _mean_per_token(losses: Tensor, target_lengths: Tensor) -> Tensor:
+    """ATen's ``reduction="mean"``: each loss divided by its target length, then the batch mean."""
+    return (losses / target_lengths.to(losses.device, losses.dtype).clamp_min(1)).mean()

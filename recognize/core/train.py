@@ -227,7 +227,7 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
     amp = resolve_amp(cfg.amp, device)
     pad_to = cfg.pad_to or (64 if device.type == "cuda" else 1)
     if device.type == "cuda":
-        torch.backends.cudnn.benchmark = cfg.bucketing and pad_to > 1 and not cfg.deterministic
+        torch.backends.cudnn.benchmark = cfg.autotune and cfg.bucketing and pad_to > 1 and not cfg.deterministic
     if world.main:
         out.mkdir(parents=True, exist_ok=True)
 
