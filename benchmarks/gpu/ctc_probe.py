@@ -20,16 +20,20 @@ def batch(varied: bool, n: int = 6, t: int = 50, v: int = 12):
     return lp, targets, il, tl
 
 
-def losses_and_grad(lp, targets, il, tl, device):
-    x = lp.detach().to(device).requires_grad_(True)
-    out = F.ctc_loss(x, targets, il, tl, blank=0, reduction="none", zero_infinity=True)
+def losses_and_grad(lp, targets, il, tl, device, transposed=False):
+    """Per-sample losses and the gradient of their sum; ``transposed``: the log-probs reach ATen as a
+    ``[T, N, V]`` view of an ``[N, T, V]`` tensor, as a batch-first model gives them."""
+    x = (lp.transpose(0, 1) if transposed else lp).detach().to(device).requires_grad_(True)
+    out = F.ctc_loss(x.transpose(0, 1) if transposed else x, targets, il, tl, blank=0, reduction="none",
+                     zero_infinity=True)
     out.sum().backward()
-    return out.detach().cpu(), x.grad.cpu()
+    return out.detach().cpu(), (x.grad.transpose(0, 1) if transposed else x.grad).cpu()
 
 
 VARIANTS = {
     "cuDNN v7 (CPU int32 targets, int lengths)":
         lambda tg, il, tl: (tg.int(), tuple(il.tolist()), tuple(tl.tolist())),
+    "cuDNN v7, log-probs a transposed view": lambda tg, il, tl: (tg.int(), tuple(il.tolist()), tuple(tl.tolist())),
     "GPU int32 targets and lengths": lambda tg, il, tl: (tg.int().cuda(), il.int().cuda(), tl.int().cuda()),
     "GPU int64 targets and lengths": lambda tg, il, tl: (tg.cuda(), il.cuda(), tl.cuda()),
 }
@@ -46,7 +50,7 @@ def main() -> None:
             try:
                 prof = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA])
                 with prof:
-                    loss, grad = losses_and_grad(lp, *make(tg, il, tl), "cuda")
+                    loss, grad = losses_and_grad(lp, *make(tg, il, tl), "cuda", "view" in name)
                     torch.cuda.synchronize()
                 kernels = sorted({e.key[:40] for e in prof.key_averages() if "ctc" in e.key.lower()})
                 d = (grad - ref_grad).abs()

@@ -38,7 +38,9 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, out_lengths: Tensor, target_len
         tgt = targets.to("cpu", torch.int32)
         in_len, tgt_len = out_lengths.to("cpu", torch.int32).tolist(), target_lengths.to("cpu", torch.int32).tolist()
         if torch._use_cudnn_ctc_loss(lp, tgt, in_len, tgt_len, 0):
-            losses = F.ctc_loss(lp, tgt, tuple(in_len), tuple(tgt_len), blank=0, reduction="none", zero_infinity=True)
+            # contiguous: from a transposed view, cuDNN's gradient came back scrambled (H200, torch 2.11)
+            losses = F.ctc_loss(lp.contiguous(), tgt, tuple(in_len), tuple(tgt_len), blank=0, reduction="none",
+                                zero_infinity=True)
             return _mean_per_token(losses, target_lengths), "cudnn"
     losses = F.ctc_loss(lp, targets.to(dev, torch.long), out_lengths.to(dev, torch.long),
                         target_lengths.to(dev, torch.long), blank=0, reduction="none", zero_infinity=True)
