@@ -1,6 +1,6 @@
 """Pack what one device call needs into ``.gpu/`` (git-ignored): the GPU machine has torch, torchaudio,
 numpy, Pillow, typer, rich, PyYAML and safetensors but no registry, no TTS engines and no Verovio,
-and a call carries at most 64 MiB with the working tree (52 MB tracked). So:
+and a call carries at most 64 MiB with the working tree (45 MB tracked). So:
 
 - ``whl/``: Python 3.12 wheels of the versions used here (requirements.lock) that it lacks;
 - ``fonts/``: DejaVu faces, for the OCR lines rendered there and the test fixtures;

@@ -64,7 +64,8 @@ class TrainConfig:
     cudnn_ctc: bool = True         # cuDNN's CTC kernel for batches that meet its conditions
     bucketing: bool = True         # length-bucketed batches under batch_budget; false: random batches of max_batch
     pad_to: int = 0                # pad batch widths to a multiple of this (0 = auto: 64 on a GPU, 1 on CPU)
-    autotune: bool = True          # cudnn.benchmark on a GPU (bucketed, padded batches): each new shape is timed once
+    autotune: bool = False         # cudnn.benchmark on a GPU: times each new batch shape once (6.5-16x slower over
+                                   # the recipes' first 35 steps on an H200; see README, Training at scale)
     prefetch: int = 4              # batches each data worker prepares ahead
     keep_epochs: bool = False      # also write epochs/epoch-NN.safetensors after each epoch (for `recognize average`)
 

@@ -38,7 +38,8 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, out_lengths: Tensor, target_len
         tgt = targets.to("cpu", torch.int32)
         in_len, tgt_len = out_lengths.to("cpu", torch.int32).tolist(), target_lengths.to("cpu", torch.int32).tolist()
         if torch._use_cudnn_ctc_loss(lp, tgt, in_len, tgt_len, 0):
-            # contiguous: from a transposed view, cuDNN's gradient came back scrambled (H200, torch 2.11)
+            # contiguous: from the batch-first model's transposed view, the gradient of the per-token mean
+            # did not match the CPU's on an H200 (torch 2.11; tests/core/test_cuda.py)
             losses = F.ctc_loss(lp.contiguous(), tgt, tuple(in_len), tuple(tgt_len), blank=0, reduction="none",
                                 zero_infinity=True)
             return _mean_per_token(losses, target_lengths), "cudnn"

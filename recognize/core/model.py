@@ -170,6 +170,13 @@ class RNNStack(nn.Module):
         self.out_features = size
 
     def _packed(self, rnn: nn.RNNBase, x: Tensor, lengths: Tensor) -> Tensor:
+        dev = x.device.type
+        if torch.is_autocast_enabled(dev) and torch.get_autocast_dtype(dev) == torch.bfloat16:
+            # Under bf16 autocast torch runs cuDNN RNNs in fp16 (the H200 profile showed __half RNN
+            # kernels), and bf16 steps have no gradient scaler to keep fp16 gradients from underflowing:
+            # the RNN runs in fp32 (TF32 on tensor cores), the convolutions stay bf16.
+            with torch.autocast(dev, enabled=False):
+                return self._packed(rnn, x.float(), lengths)
         packed = pack_padded_sequence(x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
         out, _ = rnn(packed)
         return pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]

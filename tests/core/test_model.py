@@ -65,6 +65,19 @@ def test_packed_and_dense_rnn_paths_agree_on_valid_frames(cell):
         torch.testing.assert_close(a[i, :n], b[i, :n], atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_packed_rnn_runs_in_float32_under_bf16_autocast(cell):
+    """torch would run it in a half type there (fp16 for cuDNN on a GPU, with no gradient scaler)."""
+    rnn = make(cell).rnn
+    rnn.mode = "packed"
+    x, lengths = torch.rand(3, 20, rnn.rnns[0].input_size), torch.tensor([20, 13, 5])
+    exact = rnn(x, lengths)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = rnn(x.bfloat16(), lengths)
+    assert mixed.dtype == torch.float32
+    torch.testing.assert_close(mixed, exact, atol=1e-2, rtol=0)  # only the input was rounded to bf16
+
+
 def test_reverse_within_length():
     from recognize.core.model import reverse_within
     x = torch.arange(10.0).reshape(2, 5, 1)
