@@ -109,7 +109,8 @@ BEAM_WIDTH_DEFAULTS = {"speech": 50}  # commands are short: a wide beam costs li
 
 DECODER = typer.Option(None, "--decoder", help="greedy (the default) or beam.")
 BEAM_BACKEND = typer.Option(None, "--beam-backend", help="auto (default: flashlight; pyctcdecode for word LMs "
-                            "and hotwords; cuda on a GPU without LM), flashlight, pyctcdecode or cuda.")
+                            "and hotwords), flashlight, pyctcdecode or cuda (refused while torchaudio's GPU "
+                            "decoder has its crash bug: every release up to 2.11).")
 BEAM_WIDTH = typer.Option(None, "--beam-width", min=1, help="Hypotheses kept by beam search (default 8; "
                           "50 for speech).")
 LM = typer.Option(None, "--lm", help="KenLM language model (from `recognize lm build`); 'none' for no LM.")
