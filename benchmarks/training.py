@@ -1,7 +1,7 @@
 """Training throughput of the shipped recipes: the plain path vs the optimised one, side by side.
 
     .venv/bin/python benchmarks/training.py [--recipes ocr_en speech_commands omr_semantic]
-        [--device cpu|cuda] [--steps 30] [--warmup 5] [--profile] [--kit .gpu] [--workers N]
+        [--device cpu|cuda] [--steps 30] [--warmup 5] [--profile] [--kit .gpu] [--workers N] [--scale-batch K]
 
 plain: fp32, random batches of max_batch (no length bucketing), the native CTC kernel (no cuDNN CTC),
 no AMP. optimised: the recipe as shipped: length-bucketed batches under its budget, widths padded to
@@ -15,6 +15,9 @@ cached TTS words, music the 16,000 cached synthetic incipits.
 
 --kit DIR: the training data packed by benchmarks/gpu/pack.py for a device call (OCR lines rendered
 from its fonts, its real speech clips, its generated incipits) instead of data/cache.
+
+--scale-batch K: every mode gets K times the recipe's batch_budget and max_batch (GPU-sized batches:
+the recipes are sized for a 2-core CPU, and on an H200 their steps left the GPU idle 85-97 % of the time).
 
 --profile (GPU): profiles 10 optimised steps with torch.profiler and prints the share of their wall time
 spent in cuDNN RNN, convolution, CTC (cuDNN or native) and other GPU kernels (each kernel counted under
@@ -52,13 +55,15 @@ def training_data(recipe_name: str, kit: Path | None) -> str:
 
 
 def run(recipe_name: str, mode: str, device: str, steps: int, warmup: int, on_step=None, kit: Path | None = None,
-        workers: int | None = None) -> dict:
+        workers: int | None = None, scale: int = 1) -> dict:
     from recognize.core.config import load_recipe
     from recognize.core.train import train
     sets = [f"data.train={training_data(recipe_name, kit)}", "data.valid=[]", f"train.device={device}",
             "train.log_every=1", "train.checkpoint_every=0", "train.epochs=100"] + MODES[mode]
     sets += [f"train.workers={workers}"] if workers is not None else []
     recipe = load_recipe(ROOT / "recipes" / f"{recipe_name}.yaml", sets)
+    recipe.train.batch_budget *= scale
+    recipe.train.max_batch *= scale
     cache = ROOT / "data" / "cache"  # OCR lines are rendered there, also with a kit
     with tempfile.TemporaryDirectory() as tmp:
         train(recipe, Path(tmp), cache_dir=cache, max_steps=warmup + steps, on_step=on_step)
@@ -129,11 +134,13 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--kit", type=Path, help="Training data from benchmarks/gpu/pack.py's folder (.gpu).")
     ap.add_argument("--workers", type=int, help="Data-loading processes (default: the recipe's).")
+    ap.add_argument("--scale-batch", type=int, default=1, help="Multiply batch_budget and max_batch by this.")
     args = ap.parse_args()
-    data = {"kit": args.kit, "workers": args.workers}
+    data = {"kit": args.kit, "workers": args.workers, "scale": args.scale_batch}
     import torch
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"{torch.get_num_threads()} threads"
-    print(f"device {args.device} ({name}), torch {torch.__version__}, {args.steps} steps after {args.warmup}")
+    print(f"device {args.device} ({name}), torch {torch.__version__}, {args.steps} steps after {args.warmup}" +
+          (f", batches {args.scale_batch}x the recipes'" if args.scale_batch != 1 else ""))
     modes = list(MODES) if args.device.startswith("cuda") else ["plain", "optimised"]  # autotune is GPU-only
     print(f"{'recipe':<18}" + "".join(f"{m + ' samples/s':>24}" for m in modes) + "   ratios to plain")
     for r in args.recipes:
