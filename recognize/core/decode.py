@@ -58,9 +58,18 @@ def greedy_decode(log_probs: Tensor | np.ndarray, lengths: Tensor | np.ndarray, 
     return [collapse(best[i, :n], probs[i, :n], vocab) for i, n in enumerate(to_numpy(lengths).tolist())]
 
 
+def run_starts(labels: np.ndarray) -> np.ndarray:
+    """Where each run of one id begins in a (non-empty) frame labelling. Not ``np.r_``: its indexing
+    machinery took a fifth of flashlight's decoding time."""
+    change = np.empty(len(labels), bool)
+    change[0] = True
+    np.not_equal(labels[1:], labels[:-1], out=change[1:])
+    return np.flatnonzero(change)
+
+
 def spelled(labels: np.ndarray) -> list[int]:
     """The token ids a frame labelling spells: runs of one id merged, blanks (0) dropped."""
-    runs = labels[np.r_[True, labels[1:] != labels[:-1]]] if len(labels) else labels
+    runs = labels[run_starts(labels)] if len(labels) else labels
     return runs[runs != 0].tolist()
 
 
@@ -71,8 +80,8 @@ def collapse(best: np.ndarray, probs: np.ndarray, vocab: Vocabulary) -> Hypothes
     n = len(best)
     if n:
         # boundaries of runs of equal ids
-        starts = np.flatnonzero(np.r_[True, best[1:] != best[:-1]])
-        ends = np.r_[starts[1:], n]
+        starts = run_starts(best)
+        ends = np.append(starts[1:], n)
         means = np.add.reduceat(probs.astype(np.float64), starts) / (ends - starts)
         for s, e, i, m in zip(starts.tolist(), ends.tolist(), best[starts].tolist(), means.tolist()):
             if i != 0:
