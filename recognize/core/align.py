@@ -19,12 +19,13 @@ def best_path(lp: Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int
     it spells. In numpy: a torch operation this small mostly waits for torch's threads."""
     a = to_numpy(lp)
     path = a.argmax(-1)
-    return path, np.take_along_axis(a, path[:, None], -1)[:, 0], spelled(path)
+    return path, a[np.arange(len(path)), path], spelled(path)
 
 
-def forced_path(lp: Tensor, ids: list[int], best: tuple | None = None) -> tuple[np.ndarray, np.ndarray] | None:
-    """Viterbi alignment of ``ids`` to ``lp`` ``[T, V]`` (log-probs, blank 0): the label of every frame and
-    its log-prob, or None when the frames cannot hold the sequence.
+def forced_path(lp: Tensor | np.ndarray, ids: list[int], best: tuple | None = None
+                ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Viterbi alignment of ``ids`` to ``lp`` ``[T, V]`` (float32 log-probs on the CPU, blank 0): the label
+    of every frame and its log-prob, or None when the frames cannot hold the sequence.
 
     When the best path (``best``, from :func:`best_path`) spells ``ids``, it is the alignment: no path
     scores higher. Beam search mostly agrees with it, so the search is mostly skipped.
@@ -37,8 +38,8 @@ def forced_path(lp: Tensor, ids: list[int], best: tuple | None = None) -> tuple[
     if lp.shape[0] < len(ids) + repeats:
         return None
     if not ids:
-        return np.zeros(lp.shape[0], np.int64), lp[:, 0].numpy()
-    path, scores = F.forced_align(lp[None], torch.tensor([ids], dtype=torch.int32), blank=0)
+        return np.zeros(lp.shape[0], np.int64), to_numpy(lp)[:, 0]
+    path, scores = F.forced_align(torch.as_tensor(lp)[None], torch.tensor([ids], dtype=torch.int32), blank=0)
     return path[0].numpy(), scores[0].numpy()
 
 
@@ -46,7 +47,7 @@ def hypothesis_from_ids(lp: Tensor, ids: list[int], vocab: Vocabulary, best: tup
     """A hypothesis for the token ``ids`` (no blanks) with spans and confidences read off the forced
     alignment the way greedy decoding reads them off the best path (``best``: :func:`best_path`'s
     result when known); without spans when the frames cannot hold the sequence."""
-    lp = lp.detach().float().cpu().contiguous()
+    lp = np.ascontiguousarray(to_numpy(lp), dtype=np.float32)  # torch only if forced_align must run
     found = forced_path(lp, ids, best)
     if found is None:
         return Hypothesis(vocab.decode(ids), [], lp.shape[0])

@@ -38,6 +38,7 @@ class FlashlightDecoder:
         self.spec, self.vocab, self.lm = spec, vocab, lm
         names = token_names(vocab)
         has_sep = SEPARATOR in vocab
+        self._separator = vocab.encode(SEPARATOR)[0] if has_sep else None
         if spec.lexicon and not has_sep:
             raise DecoderError("a lexicon needs a model with a word separator (space) token")
         options = dict(tokens=names, lm=str(lm.path) if lm else None, nbest=spec.nbest, beam_size=spec.beam_width,
@@ -88,11 +89,10 @@ class FlashlightDecoder:
                 out.append(Hypothesis("", [], n))
                 continue
             greedy = best_path(frames)  # every frame's best label: the alignment whenever the result spells it
-            frames = torch.from_numpy(frames)
             if self.spec.lexicon:
                 words = [self._words(r) for r in results]
                 texts = [" ".join(w) for w in words]
-                best = hypothesis_from_words(frames, words[0], self.vocab, SEPARATOR, greedy)
+                best = hypothesis_from_words(torch.from_numpy(frames), words[0], self.vocab, SEPARATOR, greedy)
             else:
                 ids = [self._ids(r) for r in results]
                 texts = [self.vocab.decode(x) for x in ids]
@@ -104,7 +104,7 @@ class FlashlightDecoder:
 
     def _ids(self, result) -> list[int]:
         ids = spelled(np.asarray(result.tokens))
-        sep = self.vocab.encode(SEPARATOR)[0] if SEPARATOR in self.vocab else None
+        sep = self._separator
         while ids and ids[0] == sep:  # flashlight may open or close with a word boundary
             ids.pop(0)
         while ids and ids[-1] == sep:

@@ -64,7 +64,7 @@ def run_starts(labels: np.ndarray) -> np.ndarray:
     change = np.empty(len(labels), bool)
     change[0] = True
     np.not_equal(labels[1:], labels[:-1], out=change[1:])
-    return np.flatnonzero(change)
+    return change.nonzero()[0]
 
 
 def spelled(labels: np.ndarray) -> list[int]:
@@ -83,9 +83,11 @@ def collapse(best: np.ndarray, probs: np.ndarray, vocab: Vocabulary) -> Hypothes
         starts = run_starts(best)
         ends = np.append(starts[1:], n)
         means = np.add.reduceat(probs.astype(np.float64), starts) / (ends - starts)
-        for s, e, i, m in zip(starts.tolist(), ends.tolist(), best[starts].tolist(), means.tolist()):
-            if i != 0:
-                tokens.append(Token(i, vocab.tokens[i], s, e, m))
+        ids = best[starts]
+        keep = ids != 0  # blank runs dropped before any Python object is made
+        names = vocab.tokens
+        tokens = [Token(i, names[i], s, e, m) for s, e, i, m in
+                  zip(starts[keep].tolist(), ends[keep].tolist(), ids[keep].tolist(), means[keep].tolist())]
     return Hypothesis(vocab.join([t.text for t in tokens]), tokens, n)
 
 
