@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from .align import best_path, hypothesis_from_ids, hypothesis_from_words
-from .decode import Hypothesis, spelled, to_numpy
+from .decode import Hypothesis, to_numpy
 from .decoders import DecoderError, DecoderSpec, beam_settings
 from .lm import SPACE, LMInfo
 from .vocab import Vocabulary
@@ -103,7 +103,8 @@ class FlashlightDecoder:
         return out
 
     def _ids(self, result) -> list[int]:
-        ids = spelled(np.asarray(result.tokens))
+        tokens = result.tokens  # a short list: merged in Python, quicker than a numpy round trip
+        ids = [t for k, t in enumerate(tokens) if t and (k == 0 or tokens[k - 1] != t)]
         sep = self._separator
         while ids and ids[0] == sep:  # flashlight may open or close with a word boundary
             ids.pop(0)
@@ -125,4 +126,6 @@ def searched_frames(blank: np.ndarray, threshold: float = BLANK_SKIP) -> np.ndar
     decoders' ``blank_skip_threshold``). Spans are aligned on the full frames afterwards.
     """
     sure = blank > math.log(threshold)
-    return ~(sure & np.concatenate(([False], sure[:-1])))
+    keep = np.ones(len(sure), bool)
+    np.logical_not(sure[1:] & sure[:-1], out=keep[1:])
+    return keep

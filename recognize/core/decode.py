@@ -81,7 +81,8 @@ def collapse(best: np.ndarray, probs: np.ndarray, vocab: Vocabulary) -> Hypothes
     if n:
         # boundaries of runs of equal ids
         starts = run_starts(best)
-        ends = np.append(starts[1:], n)
+        ends = np.empty_like(starts)
+        ends[:-1], ends[-1] = starts[1:], n
         means = np.add.reduceat(probs.astype(np.float64), starts) / (ends - starts)
         ids = best[starts]
         keep = ids != 0  # blank runs dropped before any Python object is made
