@@ -113,7 +113,7 @@ def cuda_decoder_fault() -> str | None:
     m = re.match(r"(\d+)\.(\d+)", found)
     if m and (int(m[1]), int(m[2])) <= CUCTC_BROKEN_UP_TO:
         return (f"torchaudio {found}'s cuda_ctc_decoder writes outside its shared memory and aborts the process "
-                "on Hopper GPUs (pytorch/audio#3754, unfixed); use --backend flashlight")
+                "on Hopper GPUs (pytorch/audio#3754, unfixed); use --beam-backend flashlight")
     return None
 
 
