@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field
 
 import torch
+from torch import Tensor
 
 from .ctc import ctc_loss
 
@@ -84,8 +85,11 @@ class Stepper:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=torch.bfloat16 if self.amp == "bf16" else torch.float16)
 
-    def _backward(self, batch: dict, weight: float, stats: StepStats, sync: bool) -> float:
-        """Forward and backward of ``batch``, its loss scaled by ``weight``; returns the loss."""
+    def _backward(self, batch: dict, weight: float, stats: StepStats, sync: bool) -> Tensor:
+        """Forward and backward of ``batch``, its loss scaled by ``weight``; returns the loss (a tensor on
+        the device, not read back: a read here would keep the CPU from queueing work ahead of the GPU).
+        A non-finite loss gives non-finite gradients, which :meth:`step` finds and skips; under DDP they
+        reach every process, so all of them skip the step."""
         self._in_backward = False
         x = batch["x"].to(self.device, non_blocking=True)
         lengths = batch["lengths"].to(self.device)
@@ -95,16 +99,13 @@ class Stepper:
                 lp, out_lengths = self.net(x, lengths)
             loss, kernel = ctc_loss(lp, batch["targets"], out_lengths, batch["target_lengths"], self.cudnn_ctc)
             stats.kernels[kernel] = stats.kernels.get(kernel, 0) + 1
-            finite = bool(torch.isfinite(loss))
-            if not finite and not self.distributed:
-                return float("nan")  # nothing to learn from it; the step is skipped below
-            scaled = loss * weight if finite else (lp.float().sum() * 0.0)  # DDP: every rank must backward
+            scaled = loss * weight
             self._in_backward = True  # gradients may now be partly accumulated
             (self.scaler.scale(scaled) if self.scaler else scaled).backward()
             self._in_backward = False
-        return float(loss.detach()) if finite else float("nan")
+        return loss.detach()
 
-    def _run(self, batch: dict, weight: float, stats: StepStats, sync: bool) -> list[float]:
+    def _run(self, batch: dict, weight: float, stats: StepStats, sync: bool) -> list[Tensor]:
         """Accumulate gradients of ``batch``, splitting it on out-of-memory; returns per-sample losses.
 
         Out of memory in the forward pass leaves the gradients as they were: the batch is split
@@ -160,13 +161,15 @@ class Stepper:
             log.warning("step %d: out of memory on a batch of %d; split %d time(s)%s", step,
                         len(batch["lengths"]), stats.oom_splits,
                         f", {stats.oom_skipped} sample(s) skipped" if stats.oom_skipped else "")
-        stats.loss = sum(losses) / len(losses) if losses else float("nan")
         if self.scaler:
             self.scaler.unscale_(self.opt)
         params = [p for p in self.net.parameters() if p.grad is not None]
-        norm = torch.nn.utils.clip_grad_norm_(params, self.clip) if params else torch.tensor(float("nan"))
-        finite_loss = bool(losses) and all(map(math.isfinite, losses))
-        if not finite_loss or not torch.isfinite(norm):
+        nan = torch.tensor(float("nan"), device=self.device)
+        norm = torch.nn.utils.clip_grad_norm_(params, self.clip) if params else nan
+        *values, norm_value = torch.stack([x.float() for x in losses] + [norm.float()]).tolist()  # the one read
+        stats.loss = sum(values) / len(values) if values else float("nan")
+        finite_loss = bool(values) and all(map(math.isfinite, values))
+        if not finite_loss or not math.isfinite(norm_value):
             self.opt.zero_grad(set_to_none=True)
             if self.scaler:
                 self.scaler.update()  # lowers the fp16 loss scale after an overflow
