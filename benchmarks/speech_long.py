@@ -141,8 +141,8 @@ def main() -> None:
             dec = Decoding(make_decoder(spec, model.vocab, runtime=model.runtime) if spec else None, threshold)
             transcripts = recognize(model, [prepare(p, model.preprocess) for p, _ in files], decoding=dec)
             wer, perfect, unknown, right, in_clip = score(files, transcripts)
-            words = count * per_file
-            print(f"{name:<34}{100 * wer:>6.2f}{f'{perfect}/{count}':>10}{unknown:>6}{f'{right}/{words}':>8}"
+            total = count * per_file
+            print(f"{name:<34}{100 * wer:>6.2f}{f'{perfect}/{count}':>10}{unknown:>6}{f'{right}/{total}':>8}"
                   f"{f'{in_clip} ({100 * in_clip / max(right, 1):.1f} %)':>15}")
 
 

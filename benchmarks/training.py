@@ -113,8 +113,9 @@ def profile(recipe_name: str, device: str, **data) -> None:
     totals: dict[str, float] = {}
     names: dict[str, float] = {}
     for evt in prof.events():
-        for k in getattr(evt, "kernels", ()):
-            kind = op_kind(evt)
+        kernels = getattr(evt, "kernels", ())
+        kind = op_kind(evt) if kernels else None
+        for k in kernels:
             totals[kind] = totals.get(kind, 0.0) + k.duration
             names[k.name] = names.get(k.name, 0.0) + k.duration
     wall_us, busy = window["wall"] * 1e6, sum(totals.values())

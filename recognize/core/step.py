@@ -164,8 +164,8 @@ class Stepper:
         if self.scaler:
             self.scaler.unscale_(self.opt)
         params = [p for p in self.net.parameters() if p.grad is not None]
-        nan = torch.tensor(float("nan"), device=self.device)
-        norm = torch.nn.utils.clip_grad_norm_(params, self.clip) if params else nan
+        norm = (torch.nn.utils.clip_grad_norm_(params, self.clip) if params
+                else torch.tensor(float("nan"), device=self.device))
         *values, norm_value = torch.stack([x.float() for x in losses] + [norm.float()]).tolist()  # the one read
         stats.loss = sum(values) / len(values) if values else float("nan")
         finite_loss = bool(values) and all(map(math.isfinite, values))
