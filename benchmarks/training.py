@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/training.py [--recipes ocr_en speech_commands omr_semantic]
         [--device cpu|cuda] [--steps 30] [--warmup 5] [--profile] [--kit .gpu] [--workers N] [--scale-batch K]
+        [--modes plain optimised autotune]
 
 plain: fp32, random batches of max_batch (no length bucketing), the native CTC kernel (no cuDNN CTC),
 no AMP. optimised: the recipe as shipped: length-bucketed batches under its budget, widths padded to
@@ -136,13 +137,15 @@ def main() -> None:
     ap.add_argument("--kit", type=Path, help="Training data from benchmarks/gpu/pack.py's folder (.gpu).")
     ap.add_argument("--workers", type=int, help="Data-loading processes (default: the recipe's).")
     ap.add_argument("--scale-batch", type=int, default=1, help="Multiply batch_budget and max_batch by this.")
+    ap.add_argument("--modes", nargs="+", choices=list(MODES), help="Default: all on a GPU, plain and optimised "
+                    "on a CPU (the first is the ratios' base).")
     args = ap.parse_args()
     data = {"kit": args.kit, "workers": args.workers, "scale": args.scale_batch}
     import torch
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"{torch.get_num_threads()} threads"
     print(f"device {args.device} ({name}), torch {torch.__version__}, {args.steps} steps after {args.warmup}" +
           (f", batches {args.scale_batch}x the recipes'" if args.scale_batch != 1 else ""))
-    modes = list(MODES) if args.device.startswith("cuda") else ["plain", "optimised"]  # autotune is GPU-only
+    modes = args.modes or (list(MODES) if args.device.startswith("cuda") else ["plain", "optimised"])
     print(f"{'recipe':<18}" + "".join(f"{m + ' samples/s':>24}" for m in modes) + "   ratios to plain")
     for r in args.recipes:
         rates = [run(r, m, args.device, args.steps, args.warmup, **data)["samples_per_s"] for m in modes]
