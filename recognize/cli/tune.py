@@ -47,7 +47,7 @@ def tune_cmd(
     that ocr, transcribe, omr and eval take with --decoding."""
     from ..core.decode import GreedyDecoder
     from ..core.decoders import DecoderError, resolve, write_spec
-    from ..core.tuning import grid_search, score
+    from ..core.tuning import grid_search, score, stored_batches
     from ..devsets import dev_logits
     a_values, b_values = _floats(alphas, "--alphas"), _floats(betas, "--betas")
     task = model_task(model) if model is not None else None
@@ -67,7 +67,7 @@ def tune_cmd(
     lps = [lp for s in sets for lp in s.lps]
     refs = [r for s in sets for r in s.refs]
     metric = sets[0].error
-    greedy, _ = score(GreedyDecoder(m.vocab), lps, refs, metric)
+    greedy, _ = score(GreedyDecoder(m.vocab), stored_batches(lps), refs, metric)
     name = sets[0].metric.upper()
     print(f"{len(refs)} samples; greedy {name} {100 * greedy.error:.3f}%", file=sys.stderr)
 
