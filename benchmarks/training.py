@@ -2,12 +2,13 @@
 
     .venv/bin/python benchmarks/training.py [--recipes ocr_en speech_commands omr_semantic]
         [--device cpu|cuda] [--steps 30] [--warmup 5] [--profile] [--kit .gpu] [--workers N] [--scale-batch K]
-        [--modes plain optimised autotune]
+        [--modes plain optimised fp32 nhwc autotune]
 
 plain: fp32, random batches of max_batch (no length bucketing), the native CTC kernel (no cuDNN CTC),
 no AMP. optimised: the recipe as shipped: length-bucketed batches under its budget, widths padded to
 a multiple of 64 on a GPU, cuDNN CTC where a batch allows, bf16 autocast on a GPU. autotune (GPU):
-optimised with cudnn.benchmark (train.autotune), which times every new batch shape once.
+optimised with cudnn.benchmark (train.autotune), which times every new batch shape once. fp32 (GPU):
+optimised without autocast. nhwc (GPU): optimised with channels-last convolutions (train.channels_last).
 Both run the recipe's model, data workers and training loop (`recognize.core.train.train`) for
 warmup + steps optimisation steps from the same seed; samples/s is measured over the last `steps`
 steps from the run's history (wall clock, data loading included). Training data is the recipe's own
@@ -48,6 +49,8 @@ KIT_DATA = {  # the same kinds from a benchmarks/gpu/pack.py kit ({kit} is its f
 }
 MODES = {"plain": ["train.bucketing=false", "train.cudnn_ctc=false", "train.amp=none", "train.pad_to=1"],
          "optimised": [],
+         "fp32": ["train.amp=none"],                 # optimised without autocast: what bf16 adds
+         "nhwc": ["train.channels_last=true"],       # optimised with NHWC convolutions (GPU; the CPU has them)
          "autotune": ["train.autotune=true"]}  # optimised with cudnn.benchmark
 
 
@@ -146,6 +149,7 @@ def main() -> None:
     print(f"device {args.device} ({name}), torch {torch.__version__}, {args.steps} steps after {args.warmup}" +
           (f", batches {args.scale_batch}x the recipes'" if args.scale_batch != 1 else ""))
     modes = args.modes or (list(MODES) if args.device.startswith("cuda") else ["plain", "optimised"])
+    # the GPU-only modes are the optimised path on a CPU (no autocast, NHWC already, no cuDNN)
     print(f"{'recipe':<18}" + "".join(f"{m + ' samples/s':>24}" for m in modes) + "   ratios to plain")
     for r in args.recipes:
         rates = [run(r, m, args.device, args.steps, args.warmup, **data)["samples_per_s"] for m in modes]

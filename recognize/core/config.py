@@ -66,6 +66,7 @@ class TrainConfig:
     pad_to: int = 0                # pad batch widths to a multiple of this (0 = auto: 64 on a GPU, 1 on CPU)
     autotune: bool = False         # cudnn.benchmark on a GPU: times each new batch shape once (6.5-16x slower over
                                    # the recipes' first 35 steps on an H200; see README, Training at scale)
+    channels_last: bool = False    # NHWC convolutions on a GPU too (the CPU always uses them); unmeasured there
     prefetch: int = 4              # batches each data worker prepares ahead
     keep_epochs: bool = False      # also write epochs/epoch-NN.safetensors after each epoch (for `recognize average`)
 

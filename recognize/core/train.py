@@ -259,6 +259,7 @@ def _train(recipe: Recipe, out: Path, task: Task, preprocess: dict, world: World
         report_unknown(valid_items, vocab, "validation")
 
     net = CTCModel(recipe.model, len(vocab))
+    net.frontend.channels_last = True if cfg.channels_last else None
     if init_from and not ckpt:
         base = load_model(init_from, for_training=True)
         net.resize_head(len(base.vocab))

@@ -22,7 +22,7 @@ def loss_and_grad(lp, targets, out_lengths, tl, device, cudnn):
     x = lp.detach().to(device).requires_grad_(True)  # a leaf of its own on either device
     loss, kernel = ctc_loss(x, targets, out_lengths, tl, cudnn)
     loss.backward()
-    return float(loss), x.grad.cpu(), kernel
+    return float(loss.detach()), x.grad.cpu(), kernel
 
 
 def test_cudnn_ctc_is_taken_when_its_conditions_hold_and_agrees_with_the_cpu():
@@ -72,6 +72,21 @@ def test_cudnn_rnn_on_packed_sequences_matches_the_cpu(cell):
     assert torch.equal(cpu_len, gpu_len.cpu())
     for i, n in enumerate(cpu_len.tolist()):  # padded frames are not compared
         torch.testing.assert_close(gpu[i, :n].cpu(), cpu[i, :n], rtol=1e-3, atol=1e-4)
+
+
+def test_channels_last_frontend_gives_the_same_frames_and_gradients(monkeypatch):
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)  # both layouts in full fp32
+    net = tiny("lstm").cuda()
+    x, widths = inputs()
+    out = {}
+    for channels_last in (None, True):  # None: NCHW on a GPU
+        net.frontend.channels_last = channels_last
+        net.zero_grad()
+        y, lengths = net.frontend(x.cuda(), widths.cuda())
+        y.square().sum().backward()
+        out[channels_last] = y.detach().cpu(), net.frontend.convs[0][0].weight.grad.cpu()
+    torch.testing.assert_close(out[True][0], out[None][0], rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(out[True][1], out[None][1], rtol=1e-3, atol=1e-3)
 
 
 @pytest.mark.parametrize("amp", ["bf16", "fp16"])
