@@ -2,16 +2,20 @@
 
 Beam decoders return a token (or word) sequence; aligning it with torchaudio's ``forced_align`` gives
 every token the same frame span and confidence fields that greedy decoding gives, whatever the
-backend.
+backend. Without torch (the runtime-only install) the same Viterbi alignment runs in numpy.
 """
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-from torch import Tensor
 
 from .decode import Hypothesis, Token, collapse, spelled, to_numpy
 from .vocab import Vocabulary
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 def best_path(lp: Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -30,7 +34,6 @@ def forced_path(lp: Tensor | np.ndarray, ids: list[int], best: tuple | None = No
     When the best path (``best``, from :func:`best_path`) spells ``ids``, it is the alignment: no path
     scores higher. Beam search mostly agrees with it, so the search is mostly skipped.
     """
-    import torchaudio.functional as F
     path, scores, spelled = best if best is not None else best_path(lp)
     if spelled == ids:
         return path, scores
@@ -39,8 +42,44 @@ def forced_path(lp: Tensor | np.ndarray, ids: list[int], best: tuple | None = No
         return None
     if not ids:
         return np.zeros(lp.shape[0], np.int64), to_numpy(lp)[:, 0]
+    fresh = "torch" not in sys.modules
+    try:
+        import torch
+        import torchaudio.functional as F
+    except ImportError:
+        return viterbi(np.ascontiguousarray(to_numpy(lp), dtype=np.float32), ids)
+    if fresh:  # torch imported only to align (an ONNX model): its idle threads would spin against ONNX Runtime's
+        torch.set_num_threads(1)
     path, scores = F.forced_align(torch.as_tensor(lp)[None], torch.tensor([ids], dtype=torch.int32), blank=0)
     return path[0].numpy(), scores[0].numpy()
+
+
+def viterbi(lp: np.ndarray, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The CTC Viterbi alignment of ``ids`` (non-empty, no blanks) to ``lp`` ``[T, V]`` (blank 0), as
+    torchaudio's ``forced_align`` computes it: every frame's label and log-prob. In numpy, for installs
+    without torch; the frames must be able to hold the sequence (see :func:`forced_path`)."""
+    labels = np.zeros(2 * len(ids) + 1, np.int64)
+    labels[1::2] = ids
+    n, t = len(labels), lp.shape[0]
+    # a state may come from itself, from the one before, or skip a blank between two different tokens
+    skip = np.zeros(n, bool)
+    skip[3::2] = labels[3::2] != labels[1:-2:2]
+    emit = lp[:, labels]  # [T, S]
+    score = np.full(n, -np.inf)
+    score[:2] = emit[0, :2]
+    back = np.zeros((t, n), np.int8)  # 0: stayed, 1: came from s-1, 2: from s-2
+    for f in range(1, t):
+        stay, step = score, np.concatenate(([-np.inf], score[:-1]))
+        jump = np.where(skip, np.concatenate(([-np.inf, -np.inf], score[:-2])), -np.inf)
+        moves = np.stack([stay, step, jump])
+        back[f] = np.argmax(moves, axis=0)
+        score = moves[back[f], np.arange(n)] + emit[f]
+    state = n - 1 if score[n - 1] >= score[n - 2] else n - 2
+    path = np.empty(t, np.int64)
+    for f in range(t - 1, -1, -1):
+        path[f] = state
+        state -= back[f, state]
+    return labels[path], lp[np.arange(t), labels[path]]
 
 
 def hypothesis_from_ids(lp: Tensor, ids: list[int], vocab: Vocabulary, best: tuple | None = None) -> Hypothesis:
@@ -58,7 +97,7 @@ def hypothesis_from_words(lp: Tensor, words: list[str], vocab: Vocabulary, separ
                           best_labels: tuple | None = None) -> Hypothesis:
     """A hypothesis for a word sequence (lexicon decoding): the separator between words is kept only
     where the model put one, else the words simply follow each other."""
-    lp = lp.detach().float().cpu().contiguous()
+    lp = np.ascontiguousarray(to_numpy(lp), dtype=np.float32)
     if not words:
         return Hypothesis("", [], lp.shape[0])
     sep = vocab.encode(separator)[0]

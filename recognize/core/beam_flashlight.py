@@ -1,20 +1,25 @@
-"""Beam search with flashlight-text (torchaudio's ``ctc_decoder``): lexicon-free with a token-level LM,
-or constrained to a lexicon (a word list: no other spelling can come out) with an optional word LM."""
+"""Beam search with flashlight-text (the decoder behind torchaudio's ``ctc_decoder``): lexicon-free with a
+token-level LM, or constrained to a lexicon (a word list: no other spelling can come out) with an
+optional word LM.
+
+The decoder is built from flashlight-text directly, as torchaudio's ``ctc_decoder`` builds it, so that
+it needs no torch: the runtime-only install (ONNX Runtime) decodes with it too.
+"""
 from __future__ import annotations
 
 import math
-import tempfile
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import Tensor
 
 from .align import best_path, hypothesis_from_ids, hypothesis_from_words
 from .decode import Hypothesis, to_numpy
 from .decoders import DecoderError, DecoderSpec, beam_settings
 from .lm import SPACE, LMInfo
 from .vocab import Vocabulary
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 BLANK_NAME = "<blank>"
 SEPARATOR = " "  # the word separator token of character models
@@ -34,39 +39,50 @@ def token_names(vocab: Vocabulary) -> list[str]:
 
 class FlashlightDecoder:
     def __init__(self, spec: DecoderSpec, vocab: Vocabulary, lm: LMInfo | None) -> None:
-        from torchaudio.models.decoder import ctc_decoder
+        from flashlight.lib.text import decoder as fl
+        from flashlight.lib.text.decoder.kenlm import KenLM
+        from flashlight.lib.text.dictionary import Dictionary, create_word_dict
         self.spec, self.vocab, self.lm = spec, vocab, lm
         names = token_names(vocab)
         has_sep = SEPARATOR in vocab
         self._separator = vocab.encode(SEPARATOR)[0] if has_sep else None
         if spec.lexicon and not has_sep:
             raise DecoderError("a lexicon needs a model with a word separator (space) token")
-        options = dict(tokens=names, lm=str(lm.path) if lm else None, nbest=spec.nbest, beam_size=spec.beam_width,
-                       beam_size_token=min(len(names), TOKENS_PER_FRAME), beam_threshold=BEAM_THRESHOLD, log_add=True,
-                       lm_weight=spec.alpha, blank_token=BLANK_NAME, sil_token=SPACE if has_sep else BLANK_NAME,
-                       unk_word="<unk>")
-        with tempfile.TemporaryDirectory() as tmp:
-            if spec.lexicon:
-                path = Path(tmp) / "lexicon.txt"
-                path.write_text(self._lexicon(names), encoding="utf-8")
-                self._decoder = ctc_decoder(lexicon=str(path), word_score=spec.beta, **options)
-            else:
-                # The LM must see the tokens in the model's order: left to itself, torchaudio builds the
-                # LM dictionary from a hash map, so token ids and LM words disagree.
-                lm_dict = Path(tmp) / "tokens.txt"
-                lm_dict.write_text("\n".join([*names, "<unk>"]) + "\n", encoding="utf-8")
-                self._decoder = ctc_decoder(lexicon=None, sil_score=spec.beta, lm_dict=str(lm_dict) if lm else None,
-                                            **options)
+        tokens = Dictionary(names)
+        blank, silence = 0, tokens.get_index(SPACE if has_sep else BLANK_NAME)
+        options = dict(beam_size=spec.beam_width, beam_size_token=min(len(names), TOKENS_PER_FRAME),
+                       beam_threshold=BEAM_THRESHOLD, lm_weight=spec.alpha, log_add=True,
+                       criterion_type=fl.CriterionType.CTC)
+        if spec.lexicon:
+            spellings = {"<unk>": [], **self._lexicon(names)}  # as flashlight's load_words reads a lexicon file
+            self._word_dict = create_word_dict(spellings)
+            model = KenLM(str(lm.path), self._word_dict) if lm else fl.ZeroLM()
+            trie = fl.Trie(len(names), silence)  # each word's spelling, scored by the LM alone
+            start = model.start(False)
+            for word, spelled in spellings.items():
+                index = self._word_dict.get_index(word)
+                for spelling in spelled:
+                    trie.insert([tokens.get_index(t) for t in spelling], index, model.score(start, index)[1])
+            trie.smear(fl.SmearingMode.MAX)
+            self._decoder = fl.LexiconDecoder(
+                fl.LexiconDecoderOptions(**options, word_score=spec.beta, unk_score=-math.inf, sil_score=0.0),
+                trie, model, silence, blank, self._word_dict.get_index("<unk>"), [], False)
+        else:
+            # The LM must see the tokens in the model's order, so its dictionary is the token list.
+            model = KenLM(str(lm.path), Dictionary([*names, "<unk>"])) if lm else fl.ZeroLM()
+            self._decoder = fl.LexiconFreeDecoder(fl.LexiconFreeDecoderOptions(**options, sil_score=spec.beta),
+                                                  model, silence, blank, [])
 
-    def _lexicon(self, names: list[str]) -> str:
-        lines = []
+    def _lexicon(self, names: list[str]) -> dict[str, list[list[str]]]:
+        """Each word of the spec's lexicon with its one spelling in token names."""
+        out = {}
         for w in self.spec.lexicon:
             missing = self.vocab.missing(w)
             if missing or not w:
                 raise DecoderError(f"word {w!r} cannot be spelled with the model's tokens "
                                    f"(missing {''.join(missing)!r})")
-            lines.append(f"{w}\t{' '.join(names[i] for i in self.vocab.encode(w))}")
-        return "\n".join(lines) + "\n"
+            out[w] = [[names[i] for i in self.vocab.encode(w)]]
+        return out
 
     def settings(self) -> dict:
         return beam_settings(self.spec, "flashlight", self.lm)
@@ -74,11 +90,11 @@ class FlashlightDecoder:
     def __call__(self, log_probs: Tensor, lengths: Tensor) -> list[Hypothesis]:
         # One row at a time, in numpy: only a row's own frames are touched (not the batch's padding),
         # and no small torch operation waits for torch's OpenMP threads. The C++ decoder is called
-        # directly: torchaudio's ``__call__`` also turns every result into per-frame token and timestep
-        # tensors in Python, which cost as much as the search on long lines.
-        lp = np.ascontiguousarray(torch.as_tensor(log_probs).detach().float().cpu().numpy())  # numpy from ONNX
+        # directly (torchaudio's ``__call__`` also turns every result into per-frame token and timestep
+        # tensors in Python, which cost as much as the search on long lines).
+        lp = np.ascontiguousarray(to_numpy(log_probs), dtype=np.float32)  # numpy from ONNX Runtime
         lengths = to_numpy(lengths)
-        search, v = self._decoder.decoder.decode, lp.shape[2]
+        search, v = self._decoder.decode, lp.shape[2]
         out = []
         for i in range(lp.shape[0]):
             n = int(lengths[i])
@@ -92,7 +108,7 @@ class FlashlightDecoder:
             if self.spec.lexicon:
                 words = [self._words(r) for r in results]
                 texts = [" ".join(w) for w in words]
-                best = hypothesis_from_words(torch.from_numpy(frames), words[0], self.vocab, SEPARATOR, greedy)
+                best = hypothesis_from_words(frames, words[0], self.vocab, SEPARATOR, greedy)
             else:
                 ids = [self._ids(r) for r in results]
                 texts = [self.vocab.decode(x) for x in ids]
@@ -113,7 +129,7 @@ class FlashlightDecoder:
         return ids
 
     def _words(self, result) -> list[str]:
-        entry = self._decoder.word_dict.get_entry
+        entry = self._word_dict.get_entry
         return [entry(x) for x in result.words if x >= 0]
 
 

@@ -8,16 +8,18 @@ blank is not given, ``<pad>``/``<unk>`` patterns...), so the blank is always pas
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import Tensor
 
 from .align import hypothesis_from_ids
-from .decode import Hypothesis
+from .decode import Hypothesis, to_numpy
 from .decoders import DecoderSpec, beam_settings
 from .lm import LMInfo
 from .vocab import Vocabulary
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 WORD_START = "\u2581"  # ▁
 
@@ -43,16 +45,15 @@ class PyctcDecoder:
         return beam_settings(self.spec, "pyctcdecode", self.lm)
 
     def __call__(self, log_probs: Tensor, lengths: Tensor) -> list[Hypothesis]:
-        log_probs, lengths = torch.as_tensor(log_probs), torch.as_tensor(lengths)  # numpy from ONNX Runtime
-        lp = log_probs.detach().float().cpu().numpy()
+        lp = np.asarray(to_numpy(log_probs), dtype=np.float32)  # numpy from ONNX Runtime
         out = []
-        for i, n in enumerate(lengths.tolist()):
+        for i, n in enumerate(to_numpy(lengths).tolist()):
             frames = np.ascontiguousarray(lp[i, :n])
             beams = self._decoder.decode_beams(frames, beam_width=self.spec.beam_width,
                                                hotwords=self.spec.hotwords or None,
                                                hotword_weight=self.spec.hotword_weight)[: self.spec.nbest]
             texts = [self._text(b[0]) for b in beams]
-            best = hypothesis_from_ids(log_probs[i, :n], self.vocab.encode(texts[0]) if texts else [], self.vocab)
+            best = hypothesis_from_ids(frames, self.vocab.encode(texts[0]) if texts else [], self.vocab)
             if beams:
                 best.score = float(beams[0][-1])
                 best.alternatives = [(t, round(float(b[-1]), 4)) for t, b in zip(texts, beams)]

@@ -41,8 +41,11 @@ class Hypothesis:
 
 
 def to_numpy(x: Tensor | np.ndarray) -> np.ndarray:
-    """A torch tensor (any device) or array as a numpy array."""
-    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+    """A torch tensor (any device; half and bfloat16 as float32) or array as a numpy array."""
+    if not hasattr(x, "detach"):
+        return np.asarray(x)
+    x = x.detach().cpu()
+    return (x.float() if x.is_floating_point() else x).numpy()
 
 
 def greedy_decode(log_probs: Tensor | np.ndarray, lengths: Tensor | np.ndarray, vocab: Vocabulary

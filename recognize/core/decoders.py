@@ -17,8 +17,10 @@ Backends (``auto`` picks the fastest one that can do what is asked):
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from importlib.metadata import PackageNotFoundError, version
@@ -31,6 +33,9 @@ from .vocab import Vocabulary
 
 BACKENDS = ("auto", "flashlight", "pyctcdecode", "cuda")
 DECODERS = ("greedy", "beam")
+NEEDS = {"flashlight": [("flashlight-text", "flashlight.lib.text")],  # (package, module) each backend imports
+         "pyctcdecode": [("pyctcdecode", "pyctcdecode")],  # and kenlm with an LM
+         "cuda": [("torchaudio", "torchaudio")]}
 
 
 class DecoderError(ValueError):
@@ -175,20 +180,20 @@ def make_decoder(spec: DecoderSpec, vocab: Vocabulary, device: str = "cpu", runt
 
     ``runtime`` is the network's (``LoadedModel.runtime``). When it is not torch, torch only holds
     the beam decoder's small tensors and is made single-threaded: its idle OpenMP workers would
-    otherwise spin against ONNX Runtime's threads (speech, 2 cores: 2.50 -> 2.15 ms per clip)."""
+    otherwise spin against ONNX Runtime's threads (speech, 2 cores: 2.50 -> 2.15 ms per clip). The
+    flashlight and pyctcdecode backends need no torch (the runtime-only install has flashlight)."""
     if spec.decoder not in DECODERS:
         raise DecoderError(f"unknown decoder {spec.decoder!r} (choose from {', '.join(DECODERS)})")
     if spec.decoder == "greedy":
         return GreedyDecoder(vocab)
-    try:
-        import torchaudio  # noqa: F401  every backend aligns its result with torchaudio's forced_align
-    except ImportError:
-        raise DecoderError("beam search needs torch and torchaudio, which this install lacks (a runtime-only "
-                           "install decodes greedily): pip install 'recognize[all]'") from None
-    if runtime not in ("torch", "torchscript"):
-        import torch
-        torch.set_num_threads(1)
+    if runtime not in ("torch", "torchscript") and "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
     backend, lm = resolve(spec, vocab, device)
+    needs = NEEDS[backend] + ([("kenlm", "kenlm")] if backend == "pyctcdecode" and lm is not None else [])
+    missing = next((pkg for pkg, module in needs if importlib.util.find_spec(module) is None), None)
+    if missing:
+        raise DecoderError(f"the {backend} beam search needs {missing}, which this install lacks: "
+                           "pip install 'recognize[decode]'")
     if backend == "flashlight":
         from .beam_flashlight import FlashlightDecoder
         return FlashlightDecoder(spec, vocab, lm)

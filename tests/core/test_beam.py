@@ -1,4 +1,5 @@
 """Beam search backends and LMs on hand-made log-probs where the right answer is known."""
+import itertools
 import math
 import string
 
@@ -233,3 +234,57 @@ def test_a_quantised_lm_scores_like_the_full_one(tmp_path):
         assert kenlm.Model(str(small.path)).score(s) == pytest.approx(kenlm.Model(str(full.path)).score(s), abs=0.05)
     with pytest.raises(LMError, match="ARPA"):
         build(CORPUS, tmp_path / "x.arpa", 3, "word", quantize=8)
+
+
+def test_the_numpy_viterbi_aligns_as_torchaudio_does():
+    """Installs without torch align beam results in numpy: same path score and spelling."""
+    import torchaudio.functional as F
+
+    from recognize.core.align import viterbi
+    g = torch.Generator().manual_seed(3)
+    for t, text in ((40, "cat"), (12, "aa"), (30, "the cat sat"), (9, "abcd"), (25, "aab")):
+        lp = (torch.randn(t, len(VOCAB), generator=g) * 3).log_softmax(-1)
+        ids = VOCAB.encode(text)
+        path, scores = viterbi(lp.numpy(), ids)
+        ref_path, ref_scores = F.forced_align(lp[None], torch.tensor([ids], dtype=torch.int32), blank=0)
+        assert scores.sum() == pytest.approx(float(ref_scores.sum()), abs=1e-4), text
+        assert scores == pytest.approx(lp.numpy()[range(t), path])  # each frame's log-prob of its label
+        runs = [int(x) for k, x in enumerate(path) if x != 0 and (k == 0 or path[k - 1] != x)]
+        assert runs == ids, text
+
+
+@pytest.mark.parametrize("setup", ["free", "char LM", "lexicon", "lexicon + word LM"])
+def test_flashlight_is_built_as_torchaudio_builds_it(lms, setup, tmp_path):
+    """The decoder is built from flashlight-text without torch; torchaudio's ``ctc_decoder`` built the
+    same way gives the same results on random log-probs."""
+    from torchaudio.models.decoder import ctc_decoder
+
+    from recognize.core import beam_flashlight as bf
+    words = ["the", "cat", "sat", "on", "mat", "a", "dog", "and"]
+    spec = DecoderSpec("beam", backend="flashlight", beam_width=8, nbest=3, alpha=0.7, beta=0.3,
+                       lm=str(lms["char"]) if setup == "char LM" else str(lms["word"]) if "LM" in setup else None,
+                       lexicon=words if "lexicon" in setup else None)
+    ours = make_decoder(spec, VOCAB)
+    names = bf.token_names(VOCAB)
+    options = dict(tokens=names, lm=spec.lm, nbest=3, beam_size=8, beam_size_token=bf.TOKENS_PER_FRAME,
+                   beam_threshold=bf.BEAM_THRESHOLD, log_add=True, lm_weight=spec.alpha, blank_token=bf.BLANK_NAME,
+                   sil_token=bf.SPACE, unk_word="<unk>")
+    if spec.lexicon:
+        (tmp_path / "lex.txt").write_text("".join(f"{w}\t{' '.join(w)}\n" for w in words))
+        ref = ctc_decoder(lexicon=str(tmp_path / "lex.txt"), word_score=spec.beta, **options)
+    else:
+        (tmp_path / "dict.txt").write_text("\n".join([*names, "<unk>"]) + "\n")
+        ref = ctc_decoder(lexicon=None, sil_score=spec.beta, lm_dict=str(tmp_path / "dict.txt") if spec.lm else None,
+                          **options)
+    g = torch.Generator().manual_seed(5)
+    for _ in range(5):
+        lp = (torch.randn(1, 30, len(VOCAB), generator=g) * 2).log_softmax(-1)
+        keep = bf.searched_frames(lp[0, :, 0].numpy())
+        searched = lp[:, torch.from_numpy(keep)].contiguous()
+        expected = ref(searched)[0]
+        got = ours._decoder.decode(searched.data_ptr(), searched.shape[1], searched.shape[2])[:3]
+        merged = [[t for t, _ in itertools.groupby(r.tokens) if t != 0] for r in got]  # as torchaudio gives them
+        assert merged == [h.tokens.tolist() for h in expected]
+        assert [r.score for r in got] == pytest.approx([h.score for h in expected])
+        if spec.lexicon:
+            assert [ours._words(r) for r in got] == [h.words for h in expected]
