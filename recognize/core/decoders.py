@@ -7,9 +7,9 @@ hold.
 
 Backends (``auto`` picks the fastest one that can do what is asked):
 
-- ``flashlight`` (torchaudio's flashlight-text ``ctc_decoder``, C++): lexicon-free with a
-  token-level LM (characters for OCR, music tokens), or constrained to a lexicon with an optional
-  word LM. The default.
+- ``flashlight`` (flashlight-text's C++ decoder, built as torchaudio's ``ctc_decoder`` builds it but
+  without torch): lexicon-free with a token-level LM (characters for OCR, music tokens), or
+  constrained to a lexicon with an optional word LM. The default.
 - ``pyctcdecode`` (Python): open-vocabulary word LMs and hotwords; picked only for those.
 - ``cuda`` (torchaudio's ``cuda_ctc_decoder``): beam search on the GPU, no LM. Refused while the
   installed torchaudio has the kernel's shared-memory bug (:func:`cuda_decoder_fault`: every release up
