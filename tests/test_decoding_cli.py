@@ -102,9 +102,9 @@ def test_the_commands_models_decode_with_their_words_unless_told_otherwise(tmp_p
         assert r.exit_code == 0, r.output
         return json.loads(r.stdout)["decoder"]
 
-    for model in ("speech-commands.safetensors", "speech-commands-fast.int8.onnx"):
-        exports = Path(__file__).resolve().parents[1] / "exports"
-        got = decoder("-m", str(exports / model))
+    exports = Path(__file__).resolve().parents[1] / "exports"
+    for model in (exports / "speech-commands.safetensors", *exports.glob("speech-commands-fast*.onnx")):
+        got = decoder("-m", str(model))
         assert got["name"] == "beam" and got["lexicon_words"] == len(vocabulary()) == 35, (model, got)
     assert decoder("--decoder", "greedy")["name"] == "greedy"
     assert decoder("--vocabulary", "yes,no,go")["lexicon_words"] == 3

@@ -2,7 +2,8 @@
 
 Beam decoders return a token (or word) sequence; aligning it with torchaudio's ``forced_align`` gives
 every token the same frame span and confidence fields that greedy decoding gives, whatever the
-backend. Without torch (the runtime-only install) the same Viterbi alignment runs in numpy.
+backend. When torch is not loaded (ONNX models, the runtime-only install) the same Viterbi alignment
+runs in numpy instead: importing torch for it would take longer than a whole file's recognition.
 """
 from __future__ import annotations
 
@@ -42,14 +43,13 @@ def forced_path(lp: Tensor | np.ndarray, ids: list[int], best: tuple | None = No
         return None
     if not ids:
         return np.zeros(lp.shape[0], np.int64), to_numpy(lp)[:, 0]
-    fresh = "torch" not in sys.modules
+    if "torch" not in sys.modules:  # an ONNX model: importing torch (2 s, 400 MB) to align would cost far more
+        return viterbi(np.ascontiguousarray(to_numpy(lp), dtype=np.float32), ids)
     try:
         import torch
         import torchaudio.functional as F
     except ImportError:
         return viterbi(np.ascontiguousarray(to_numpy(lp), dtype=np.float32), ids)
-    if fresh:  # torch imported only to align (an ONNX model): its idle threads would spin against ONNX Runtime's
-        torch.set_num_threads(1)
     path, scores = F.forced_align(torch.as_tensor(lp)[None], torch.tensor([ids], dtype=torch.int32), blank=0)
     return path[0].numpy(), scores[0].numpy()
 

@@ -2,6 +2,7 @@
 import itertools
 import math
 import string
+import sys
 
 import pytest
 import torch
@@ -217,10 +218,14 @@ def test_the_best_path_is_taken_as_alignment_only_when_it_spells_the_ids(monkeyp
         assert scores.sum() == pytest.approx(float(ref_scores.sum()), abs=1e-4)  # the Viterbi score
         runs = [int(t) for k, t in enumerate(path) if t != 0 and (k == 0 or path[k - 1] != t)]
         assert runs == ids
+    cat = forced_path(lp, VOCAB.encode("cat"))
     monkeypatch.setattr(F, "forced_align", None)  # no search when the best path spells the ids
     assert (forced_path(lp, greedy[2])[0] == greedy[0]).all()
     with pytest.raises(TypeError):
         forced_path(lp, VOCAB.encode("cat"))
+    monkeypatch.delitem(sys.modules, "torch")  # an ONNX model's process: aligned in numpy, torch not imported
+    path, scores = forced_path(lp.numpy(), VOCAB.encode("cat"))
+    assert "torch" not in sys.modules and scores.sum() == pytest.approx(cat[1].sum(), abs=1e-4)
 
 
 def test_a_quantised_lm_scores_like_the_full_one(tmp_path):
