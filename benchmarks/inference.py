@@ -38,7 +38,7 @@ MODELS = {"ocr": "ocr-en", "speech": "speech-commands", "omr": "omr-semantic"}
 BASELINE = {"ocr": "tesseract", "speech": "pocketsphinx"}
 ENGINES = ("torch", "onnx", "onnx-int8")
 # greedy: what the runtime-only install (no torch) decodes with; fast-: the pruned fast speech model
-EXTRA = {"speech": ("onnx-int8-greedy", "fast-onnx-int8", "fast-onnx-int8-greedy")}
+EXTRA = {"speech": ("onnx-int8-greedy", "fast-onnx", "fast-onnx-greedy", "fast-onnx-int8", "fast-onnx-int8-greedy")}
 FAST = {"speech": "speech-commands-fast"}
 
 
