@@ -124,27 +124,18 @@ main()
 @pytest.mark.parametrize("task", MODELS)
 def test_onnx_models_run_without_torch(task, exported, tmp_path):
     command, data = COMMANDS[task]
-    args = [command, str(data), "-m", str(exported[task, "onnx"]), "--decoder", "greedy", "-f", "json", "-o"]
-    blocked = subprocess.run([sys.executable, "-c", NO_TORCH, *args, str(tmp_path / "rt")],
-                             capture_output=True, text=True, cwd=ROOT)
-    assert blocked.returncode == 0, blocked.stderr
-    assert run(*args, tmp_path / "full").exit_code == 0
-    files = sorted((tmp_path / "full").rglob("*.json"))
-    for f in files:
-        a, b = json.loads(f.read_text()), json.loads((tmp_path / "rt" / f.relative_to(tmp_path / "full")).read_text())
-        # speech: numpy log-mel instead of torchaudio's (same to ~1e-4): confidences may move in the 4th digit
-        assert a.get("text", a.get("tokens")) == b.get("text", b.get("tokens"))
-    # beam search needs no torch either (flashlight-text; pyctcdecode for OCR's word LM), and aligns in numpy
-    beam = [sys.executable, "-c", NO_TORCH, command, str(data), "-m", str(exported[task, "onnx"]), "--decoder", "beam",
-            "-f", "json", "-o"]
-    blocked = subprocess.run([*beam, str(tmp_path / "rt-beam")], capture_output=True, text=True, cwd=ROOT)
-    assert blocked.returncode == 0, blocked.stderr
-    assert run(*beam[3:], tmp_path / "full-beam").exit_code == 0
-    for f in sorted((tmp_path / "full-beam").rglob("*.json")):
-        a = json.loads(f.read_text())
-        b = json.loads((tmp_path / "rt-beam" / f.relative_to(tmp_path / "full-beam")).read_text())
-        assert a.get("text", a.get("tokens")) == b.get("text", b.get("tokens")) and a["decoder"] == b["decoder"]
-        assert a["decoder"]["name"] == "beam"
+    for decoder in ("greedy", "beam"):  # beam: flashlight-text (pyctcdecode for OCR's word LM), aligned in numpy
+        args = [command, str(data), "-m", str(exported[task, "onnx"]), "--decoder", decoder, "-f", "json", "-o"]
+        blocked = subprocess.run([sys.executable, "-c", NO_TORCH, *args, str(tmp_path / f"rt-{decoder}")],
+                                 capture_output=True, text=True, cwd=ROOT)
+        assert blocked.returncode == 0, blocked.stderr
+        assert run(*args, tmp_path / f"full-{decoder}").exit_code == 0
+        for f in sorted((tmp_path / f"full-{decoder}").rglob("*.json")):
+            a = json.loads(f.read_text())
+            b = json.loads((tmp_path / f"rt-{decoder}" / f.relative_to(tmp_path / f"full-{decoder}")).read_text())
+            # speech: numpy log-mel instead of torchaudio's (same to ~1e-4): confidences may move in the 4th digit
+            assert a.get("text", a.get("tokens")) == b.get("text", b.get("tokens"))
+            assert a["decoder"] == b["decoder"] and a["decoder"]["name"] == decoder
     # what needs torch says so in one line
     native = subprocess.run([sys.executable, "-c", NO_TORCH, command, str(data), "-m",
                              str(ROOT / "exports" / f"{MODELS[task]}.safetensors")], capture_output=True, text=True,

@@ -43,15 +43,24 @@ def forced_path(lp: Tensor | np.ndarray, ids: list[int], best: tuple | None = No
         return None
     if not ids:
         return np.zeros(lp.shape[0], np.int64), to_numpy(lp)[:, 0]
-    if "torch" not in sys.modules:  # an ONNX model: importing torch (2 s, 400 MB) to align would cost far more
+    F = _torchaudio_functional()
+    if F is None:
         return viterbi(np.ascontiguousarray(to_numpy(lp), dtype=np.float32), ids)
-    try:
-        import torch
-        import torchaudio.functional as F
-    except ImportError:
-        return viterbi(np.ascontiguousarray(to_numpy(lp), dtype=np.float32), ids)
+    torch = sys.modules["torch"]
     path, scores = F.forced_align(torch.as_tensor(lp)[None], torch.tensor([ids], dtype=torch.int32), blank=0)
     return path[0].numpy(), scores[0].numpy()
+
+
+def _torchaudio_functional():
+    """``torchaudio.functional`` when torch is loaded already (a torch model) and torchaudio is installed,
+    else None: an ONNX model must not import torch (2 s, 400 MB) for an alignment."""
+    if "torch" not in sys.modules:
+        return None
+    try:
+        import torchaudio.functional as F
+    except ImportError:
+        return None
+    return F
 
 
 def viterbi(lp: np.ndarray, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -68,18 +77,19 @@ def viterbi(lp: np.ndarray, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
     score = np.full(n, -np.inf)
     score[:2] = emit[0, :2]
     back = np.zeros((t, n), np.int8)  # 0: stayed, 1: came from s-1, 2: from s-2
+    states = np.arange(n)
     for f in range(1, t):
         stay, step = score, np.concatenate(([-np.inf], score[:-1]))
         jump = np.where(skip, np.concatenate(([-np.inf, -np.inf], score[:-2])), -np.inf)
         moves = np.stack([stay, step, jump])
         back[f] = np.argmax(moves, axis=0)
-        score = moves[back[f], np.arange(n)] + emit[f]
+        score = moves[back[f], states] + emit[f]
     state = n - 1 if score[n - 1] >= score[n - 2] else n - 2
     path = np.empty(t, np.int64)
     for f in range(t - 1, -1, -1):
         path[f] = state
         state -= back[f, state]
-    return labels[path], lp[np.arange(t), labels[path]]
+    return labels[path], emit[np.arange(t), path]
 
 
 def hypothesis_from_ids(lp: Tensor, ids: list[int], vocab: Vocabulary, best: tuple | None = None) -> Hypothesis:

@@ -178,10 +178,11 @@ def resolve(spec: DecoderSpec, vocab: Vocabulary, device: str = "cpu") -> tuple[
 def make_decoder(spec: DecoderSpec, vocab: Vocabulary, device: str = "cpu", runtime: str = "torch") -> Decoder:
     """Build the decoder ``spec`` describes for a model with ``vocab`` (raises DecoderError).
 
-    ``runtime`` is the network's (``LoadedModel.runtime``). When it is not torch, torch only holds
-    the beam decoder's small tensors and is made single-threaded: its idle OpenMP workers would
-    otherwise spin against ONNX Runtime's threads (speech, 2 cores: 2.50 -> 2.15 ms per clip). The
-    flashlight and pyctcdecode backends need no torch (the runtime-only install has flashlight)."""
+    ``runtime`` is the network's (``LoadedModel.runtime``). The flashlight and pyctcdecode backends
+    need no torch (the runtime-only install has flashlight). When the network is not torch's but
+    torch is loaded anyway (then the alignment uses torchaudio's), torch is made single-threaded:
+    its idle OpenMP workers would otherwise spin against ONNX Runtime's threads (speech, 2 cores:
+    2.50 -> 2.15 ms per clip)."""
     if spec.decoder not in DECODERS:
         raise DecoderError(f"unknown decoder {spec.decoder!r} (choose from {', '.join(DECODERS)})")
     if spec.decoder == "greedy":
